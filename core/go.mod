@@ -1,0 +1,8 @@
+module github.com/bouncer-go/bouncer/core
+
+go 1.25.0
+
+require (
+	github.com/coreos/go-oidc/v3 v3.21.0 // indirect
+	github.com/go-jose/go-jose/v4 v4.1.8 // indirect
+)
