@@ -1,0 +1,114 @@
+package bearer
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	_ "crypto/sha256" // registers SHA-256 for crypto.Hash
+	_ "crypto/sha512" // registers SHA-384 and SHA-512
+	"fmt"
+	"math/big"
+)
+
+// DefaultAlgorithms are the asymmetric JWS algorithms accepted when
+// Config.Algorithms is empty. "none" and the HMAC family are never accepted:
+// a resource server holds only the issuer's public keys, and an HMAC check
+// against a public key is the classic algorithm-confusion attack.
+var DefaultAlgorithms = []string{
+	"RS256", "RS384", "RS512",
+	"PS256", "PS384", "PS512",
+	"ES256", "ES384", "ES512",
+	"EdDSA",
+}
+
+// algorithm verifies one JWS alg with the standard library.
+type algorithm struct {
+	name  string
+	hash  crypto.Hash    // zero for EdDSA, which signs the message itself
+	curve elliptic.Curve // ECDSA only
+	kind  keyKind
+	pss   bool
+}
+
+type keyKind int
+
+const (
+	kindRSA keyKind = iota + 1
+	kindEC
+	kindOKP
+)
+
+var algorithms = map[string]*algorithm{
+	"RS256": {name: "RS256", hash: crypto.SHA256, kind: kindRSA},
+	"RS384": {name: "RS384", hash: crypto.SHA384, kind: kindRSA},
+	"RS512": {name: "RS512", hash: crypto.SHA512, kind: kindRSA},
+	"PS256": {name: "PS256", hash: crypto.SHA256, kind: kindRSA, pss: true},
+	"PS384": {name: "PS384", hash: crypto.SHA384, kind: kindRSA, pss: true},
+	"PS512": {name: "PS512", hash: crypto.SHA512, kind: kindRSA, pss: true},
+	"ES256": {name: "ES256", hash: crypto.SHA256, kind: kindEC, curve: elliptic.P256()},
+	"ES384": {name: "ES384", hash: crypto.SHA384, kind: kindEC, curve: elliptic.P384()},
+	"ES512": {name: "ES512", hash: crypto.SHA512, kind: kindEC, curve: elliptic.P521()},
+	"EdDSA": {name: "EdDSA", kind: kindOKP},
+}
+
+// fits reports whether key can check signatures made with a. The key type
+// must match the algorithm family, and an EC key must be on the curve the
+// algorithm names (RFC 7518 §3.4).
+func (a *algorithm) fits(key crypto.PublicKey) bool {
+	switch k := key.(type) {
+	case *rsa.PublicKey:
+		return a.kind == kindRSA
+	case *ecdsa.PublicKey:
+		return a.kind == kindEC && k.Curve == a.curve
+	case ed25519.PublicKey:
+		return a.kind == kindOKP
+	}
+	return false
+}
+
+// verify checks sig over signingInput. ECDSA signatures are accepted only in
+// the fixed-size JOSE R||S form (RFC 7518 §3.4), never ASN.1 DER.
+func (a *algorithm) verify(key crypto.PublicKey, signingInput string, sig []byte) bool {
+	if a.kind == kindOKP {
+		pub, ok := key.(ed25519.PublicKey)
+		return ok && len(sig) == ed25519.SignatureSize && ed25519.Verify(pub, []byte(signingInput), sig)
+	}
+	h := a.hash.New()
+	h.Write([]byte(signingInput))
+	digest := h.Sum(make([]byte, 0, 64))
+	switch k := key.(type) {
+	case *rsa.PublicKey:
+		if a.pss {
+			return rsa.VerifyPSS(k, a.hash, digest, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}) == nil
+		}
+		return rsa.VerifyPKCS1v15(k, a.hash, digest, sig) == nil
+	case *ecdsa.PublicKey:
+		size := (k.Curve.Params().BitSize + 7) / 8
+		if len(sig) != 2*size {
+			return false
+		}
+		r := new(big.Int).SetBytes(sig[:size])
+		s := new(big.Int).SetBytes(sig[size:])
+		return ecdsa.Verify(k, digest, r, s)
+	}
+	return false
+}
+
+// allowedAlgorithms turns Config.Algorithms into the lookup used per token,
+// refusing names that are unknown, symmetric or "none".
+func allowedAlgorithms(names []string) (map[string]*algorithm, error) {
+	if len(names) == 0 {
+		names = DefaultAlgorithms
+	}
+	allowed := make(map[string]*algorithm, len(names))
+	for _, n := range names {
+		a, ok := algorithms[n]
+		if !ok {
+			return nil, fmt.Errorf("bearer: algorithm %q is not supported (only asymmetric JWS algorithms are: %v)", n, DefaultAlgorithms)
+		}
+		allowed[n] = a
+	}
+	return allowed, nil
+}

@@ -1,0 +1,106 @@
+package bearer
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Config configures a Verifier. Only Issuer and Audiences need setting; every
+// other zero value means the safe default documented on the field.
+type Config struct {
+	// Issuer is the issuer identifier, e.g. "https://sso.example.com/realms/api"
+	// for Keycloak or "https://login.microsoftonline.com/<tenant>/v2.0" for
+	// Entra ID. Tokens must carry it in iss exactly, and discovery must
+	// confirm it. Required.
+	Issuer string
+
+	// JWKSURL, when set, is where the issuer's keys are read, and discovery
+	// is skipped. The iss check stays.
+	JWKSURL string
+
+	// Audiences this API answers to; a token must name at least one of them
+	// in aud. Required unless InsecureAcceptAnyAudience is set.
+	Audiences []string
+
+	// InsecureAcceptAnyAudience turns the audience check off. Any token the
+	// issuer ever minted for any API is then accepted here, so a token meant
+	// for another service can be replayed against this one. Only for issuers
+	// that cannot put an audience in tokens.
+	InsecureAcceptAnyAudience bool
+
+	// Algorithms accepted in the token's alg header. Empty means
+	// DefaultAlgorithms. Symmetric algorithms and "none" are refused when
+	// the Verifier is built.
+	Algorithms []string
+
+	// Leeway tolerated for clock skew on exp, nbf and iat. Zero means 60s;
+	// a negative value means none.
+	Leeway time.Duration
+
+	// RequireAccessTokenType enforces RFC 9068: the typ header must be
+	// at+jwt or application/at+jwt. By default JWT and a missing typ are
+	// also accepted, because Keycloak sends JWT and Spring Authorization
+	// Server sends none. Any other typ (dpop+jwt, an ID token's…) is always
+	// refused.
+	RequireAccessTokenType bool
+
+	// MaxTokenBytes bounds the token's length. Zero means 16 KiB.
+	MaxTokenBytes int
+
+	// AllowQueryToken accepts a token in the access_token query parameter
+	// (RFC 6750 §2.3). Off by default: URLs end up in logs and histories.
+	AllowQueryToken bool
+
+	// AllowFormToken accepts a token in an access_token field of a
+	// form-encoded request body (RFC 6750 §2.2). Off by default.
+	AllowFormToken bool
+
+	// Realm is named in WWW-Authenticate challenges. Empty means the first
+	// audience, or "bouncer".
+	Realm string
+
+	// HTTPClient fetches discovery and keys. Nil means a client with a 5s
+	// connect timeout and a 15s overall timeout.
+	HTTPClient *http.Client
+
+	// FetchTimeout bounds one discovery and key-set fetch. Zero means 10s.
+	FetchTimeout time.Duration
+
+	// RefetchCooldown is the least time between two key-set fetches caused
+	// by tokens with an unknown kid, so forged kids cannot turn into a flood
+	// against the issuer. Zero means 10s.
+	RefetchCooldown time.Duration
+
+	// KeyMaxAge is how long a fetched key set is used before it is
+	// refreshed in the background. Zero means 5 minutes.
+	KeyMaxAge time.Duration
+
+	// MaxKeys bounds how many keys are kept from the issuer's set. Zero
+	// means 64.
+	MaxKeys int
+
+	// Logger receives fetch failures and skipped keys. Nil means
+	// slog.Default().
+	Logger *slog.Logger
+
+	// Now is the clock. Nil means time.Now.
+	Now func() time.Time
+}
+
+const (
+	defaultLeeway        = 60 * time.Second
+	defaultMaxTokenBytes = 16 << 10
+	defaultFetchTimeout  = 10 * time.Second
+	defaultCooldown      = 10 * time.Second
+	defaultKeyMaxAge     = 5 * time.Minute
+	defaultMaxKeys       = 64
+)
+
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,70 @@
+package bearer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+)
+
+// metadata is the part of an issuer's discovery document bouncer uses.
+type metadata struct {
+	oidc.ProviderConfig
+	IntrospectionURL string `json:"introspection_endpoint"`
+}
+
+// discoveryURLs are the places an issuer's metadata may live: the OpenID
+// Connect form (appended, as Keycloak, Entra and oidc-provider serve it),
+// then the RFC 8414 form (inserted after the host, as Spring Authorization
+// Server always serves it).
+func discoveryURLs(issuer string) ([]string, error) {
+	u, err := url.Parse(issuer)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("bearer: issuer %q is not an absolute URL", issuer)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("bearer: issuer %q must not have a query or fragment", issuer)
+	}
+	oidcURL := strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
+	rfc8414 := u.Scheme + "://" + u.Host + "/.well-known/oauth-authorization-server" + strings.TrimSuffix(u.EscapedPath(), "/")
+	return []string{oidcURL, rfc8414}, nil
+}
+
+// discover fetches the issuer's metadata. It moves to the next URL only
+// when the issuer answers 404: any other failure is an outage and is
+// reported as one. The document must name exactly the configured issuer
+// (RFC 8414 §3.3, OpenID Connect Discovery §4.3) and a jwks_uri.
+func discover(ctx context.Context, client *http.Client, issuer string) (*metadata, error) {
+	urls, err := discoveryURLs(issuer)
+	if err != nil {
+		return nil, err
+	}
+	var body []byte
+	for _, u := range urls {
+		body, err = getDocument(ctx, client, u)
+		var se *statusError
+		if errors.As(err, &se) && se.status == http.StatusNotFound {
+			continue
+		}
+		break
+	}
+	if err != nil {
+		return nil, fmt.Errorf("discovery: %w", err)
+	}
+	var md metadata
+	if err := json.Unmarshal(body, &md); err != nil {
+		return nil, fmt.Errorf("discovery: the metadata is not JSON: %w", err)
+	}
+	if md.IssuerURL != issuer {
+		return nil, fmt.Errorf("discovery: the metadata names issuer %q, not the configured %q", md.IssuerURL, issuer)
+	}
+	if md.JWKSURL == "" {
+		return nil, errors.New("discovery: the metadata has no jwks_uri")
+	}
+	return &md, nil
+}

@@ -1,0 +1,149 @@
+package bearer
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Code is an RFC 6750 §3.1 error code.
+type Code string
+
+// The RFC 6750 error codes. A request with no credentials at all carries no
+// code (the zero Code), as §3.1 asks.
+const (
+	CodeInvalidRequest    Code = "invalid_request"    // 400: the request is malformed
+	CodeInvalidToken      Code = "invalid_token"      // 401: the token is not acceptable
+	CodeInsufficientScope Code = "insufficient_scope" // 403: the token lacks a privilege
+)
+
+// Sentinel errors, to be tested with errors.Is. Every error returned by
+// Verify, Authenticate or a Policy wraps exactly one of them inside an *Error.
+var (
+	ErrMissingToken      = errors.New("bearer: no bearer token in the request")
+	ErrInvalidRequest    = errors.New("bearer: malformed or ambiguous request")
+	ErrMalformed         = errors.New("bearer: malformed token")
+	ErrAlgorithm         = errors.New("bearer: disallowed signing algorithm")
+	ErrUnknownKey        = errors.New("bearer: no issuer key for this token")
+	ErrSignature         = errors.New("bearer: bad signature")
+	ErrExpired           = errors.New("bearer: token expired")
+	ErrNotYetValid       = errors.New("bearer: token not yet valid")
+	ErrIssuer            = errors.New("bearer: wrong issuer")
+	ErrAudience          = errors.New("bearer: wrong audience")
+	ErrType              = errors.New("bearer: wrong token type")
+	ErrInsufficientScope = errors.New("bearer: insufficient scope")
+	ErrIssuerUnavailable = errors.New("bearer: issuer unavailable")
+)
+
+// Error is the refusal of a request. It carries what an HTTP answer needs
+// (the RFC 6750 code, a description for the caller, the scope a route
+// requires) and wraps one of the sentinel errors for the application.
+//
+// The description tells an operator what was wrong; it never repeats the
+// token or any value taken from it.
+type Error struct {
+	Code        Code
+	Description string
+	// Scope lists the scopes that would have granted access
+	// (insufficient_scope only).
+	Scope []string
+	// RetryAfter is set when the issuer could not be reached: the request
+	// may succeed later and deserves 503, not 401.
+	RetryAfter time.Duration
+	// Err is the sentinel this error is an instance of.
+	Err error
+}
+
+func (e *Error) Error() string {
+	if e.Description == "" {
+		return e.Err.Error()
+	}
+	return e.Err.Error() + ": " + e.Description
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// StatusCode is the HTTP status for the error: 400, 401, 403 or 503.
+func (e *Error) StatusCode() int {
+	switch {
+	case errors.Is(e.Err, ErrIssuerUnavailable):
+		return http.StatusServiceUnavailable
+	case e.Code == CodeInvalidRequest:
+		return http.StatusBadRequest
+	case e.Code == CodeInsufficientScope:
+		return http.StatusForbidden
+	default:
+		return http.StatusUnauthorized
+	}
+}
+
+// Challenge renders the WWW-Authenticate value of RFC 6750 §3, or "" where
+// no challenge belongs (the issuer is unavailable: the token was not judged).
+func (e *Error) Challenge(realm string) string {
+	if errors.Is(e.Err, ErrIssuerUnavailable) {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("Bearer")
+	sep := " "
+	param := func(name, value string) {
+		if value == "" {
+			return
+		}
+		b.WriteString(sep)
+		b.WriteString(name)
+		b.WriteString(`="`)
+		b.WriteString(quotable(value))
+		b.WriteString(`"`)
+		sep = ", "
+	}
+	param("realm", realm)
+	param("error", string(e.Code))
+	if e.Code != "" {
+		param("error_description", e.Description)
+	}
+	param("scope", strings.Join(e.Scope, " "))
+	return b.String()
+}
+
+// quotable keeps only the characters RFC 6750 §3 allows inside
+// error_description and scope: printable ASCII without '"' and '\'.
+func quotable(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+func newError(code Code, sentinel error, format string, args ...any) *Error {
+	return &Error{Code: code, Err: sentinel, Description: fmt.Sprintf(format, args...)}
+}
+
+func tokenError(sentinel error, format string, args ...any) *Error {
+	return newError(CodeInvalidToken, sentinel, format, args...)
+}
+
+// AsError returns err as an *Error. An error that is not one (a cancelled
+// context, a bug in a custom Policy) is treated as the issuer being
+// unavailable: the request was not judged, so it must not look refused.
+func AsError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{Err: fmt.Errorf("%w: %w", ErrIssuerUnavailable, err), Description: "the token could not be checked", RetryAfter: time.Second}
+}

@@ -1,0 +1,159 @@
+package bearer
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/go-jose/go-jose/v4"
+)
+
+// minRSABits is the smallest RSA modulus accepted (RFC 7518 §3.3).
+const minRSABits = 2048
+
+// publicKey is one issuer key usable for verification.
+type publicKey struct {
+	id  string
+	alg string // the JWK's alg, or "" when the issuer does not name one (Entra)
+	key crypto.PublicKey
+}
+
+// keySet is an immutable snapshot of the issuer's signing keys.
+type keySet struct {
+	byID  map[string]*publicKey
+	noKid []*publicKey // keys published without a kid
+}
+
+func (s *keySet) len() int {
+	if s == nil {
+		return 0
+	}
+	return len(s.byID) + len(s.noKid)
+}
+
+// lookup finds the key for a token's kid and alg. A token without kid is
+// matched only when exactly one published key fits its algorithm, so that
+// the choice is never ambiguous.
+func (s *keySet) lookup(kid string, a *algorithm) (*publicKey, bool) {
+	if s == nil {
+		return nil, false
+	}
+	if kid != "" {
+		k, ok := s.byID[kid]
+		return k, ok
+	}
+	var found *publicKey
+	for _, k := range s.all() {
+		if (k.alg == "" || k.alg == a.name) && a.fits(k.key) {
+			if found != nil {
+				return nil, false
+			}
+			found = k
+		}
+	}
+	return found, found != nil
+}
+
+func (s *keySet) all() []*publicKey {
+	out := slices.Clone(s.noKid)
+	for _, k := range s.byID {
+		out = append(out, k)
+	}
+	return out
+}
+
+// jwkMeta holds the JWK members go-jose does not interpret.
+type jwkMeta struct {
+	KeyOps []string `json:"key_ops"`
+}
+
+// skippedKey records why one published key was not taken.
+type skippedKey struct {
+	kid    string
+	reason string
+}
+
+// parseJWKS reads an issuer's key set. Each entry is judged on its own: an
+// entry that is unusable for verifying signatures (an encryption key, a
+// symmetric key, an unknown key type, a short RSA modulus…) is skipped and
+// reported, never allowed to spoil the rest of the set.
+func parseJWKS(body []byte, maxKeys int) (*keySet, []skippedKey, error) {
+	var doc struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, nil, fmt.Errorf("the JWKS is not a JSON object with a keys array: %w", err)
+	}
+	set := &keySet{byID: make(map[string]*publicKey, len(doc.Keys))}
+	var skipped []skippedKey
+	for _, raw := range doc.Keys {
+		if set.len() >= maxKeys {
+			skipped = append(skipped, skippedKey{reason: fmt.Sprintf("more than %d keys published", maxKeys)})
+			break
+		}
+		k, err := parseJWK(raw)
+		if err != nil {
+			skipped = append(skipped, skippedKey{kid: k.id, reason: err.Error()})
+			continue
+		}
+		if k.id == "" {
+			set.noKid = append(set.noKid, k)
+			continue
+		}
+		if _, dup := set.byID[k.id]; dup {
+			// Two keys under one kid would make the choice depend on order.
+			delete(set.byID, k.id)
+			skipped = append(skipped, skippedKey{kid: k.id, reason: "kid published twice"})
+			continue
+		}
+		set.byID[k.id] = k
+	}
+	return set, skipped, nil
+}
+
+func parseJWK(raw json.RawMessage) (*publicKey, error) {
+	var jwk jose.JSONWebKey
+	var meta jwkMeta
+	k := &publicKey{}
+	if err := json.Unmarshal(raw, &jwk); err != nil {
+		var id struct {
+			Kid string `json:"kid"`
+		}
+		_ = json.Unmarshal(raw, &id)
+		k.id = id.Kid
+		return k, fmt.Errorf("unusable JWK: %v", err)
+	}
+	k.id, k.alg, k.key = jwk.KeyID, jwk.Algorithm, jwk.Key
+	_ = json.Unmarshal(raw, &meta)
+	switch {
+	case jwk.Use != "" && jwk.Use != "sig":
+		return k, fmt.Errorf("use is %q, not sig", jwk.Use)
+	case meta.KeyOps != nil && !slices.Contains(meta.KeyOps, "verify"):
+		return k, fmt.Errorf("key_ops %v does not include verify", meta.KeyOps)
+	case !jwk.IsPublic():
+		return k, fmt.Errorf("the issuer published private key material")
+	}
+	if k.alg != "" {
+		a, ok := algorithms[k.alg]
+		if !ok {
+			return k, fmt.Errorf("alg %q is not a supported signature algorithm", k.alg)
+		}
+		if !a.fits(k.key) {
+			return k, fmt.Errorf("alg %q does not fit the key type", k.alg)
+		}
+	}
+	switch key := k.key.(type) {
+	case *rsa.PublicKey:
+		if key.N.BitLen() < minRSABits {
+			return k, fmt.Errorf("RSA modulus of %d bits is below %d", key.N.BitLen(), minRSABits)
+		}
+	case *ecdsa.PublicKey, ed25519.PublicKey:
+	default:
+		return k, fmt.Errorf("key type %T cannot verify signatures", key)
+	}
+	return k, nil
+}

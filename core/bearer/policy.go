@@ -1,0 +1,140 @@
+package bearer
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Policy decides whether verified claims grant access to a route. A refusal
+// should be an *Error with CodeInsufficientScope (the Require functions
+// build them); any other error is treated as insufficient scope too.
+type Policy interface {
+	Authorize(c *Claims) error
+}
+
+// PolicyFunc adapts a function to Policy.
+type PolicyFunc func(c *Claims) error
+
+// Authorize calls f(c).
+func (f PolicyFunc) Authorize(c *Claims) error { return f(c) }
+
+// RequireScope grants access when the token carries every one of scopes.
+func RequireScope(scopes ...string) Policy {
+	return PolicyFunc(func(c *Claims) error {
+		for _, s := range scopes {
+			if !c.HasScope(s) {
+				return insufficient(scopes, "the token lacks the scope %s", s)
+			}
+		}
+		return nil
+	})
+}
+
+// RequireAnyScope grants access when the token carries at least one of
+// scopes.
+func RequireAnyScope(scopes ...string) Policy {
+	return PolicyFunc(func(c *Claims) error {
+		if slices.ContainsFunc(scopes, c.HasScope) {
+			return nil
+		}
+		return insufficient(scopes, "the token has none of the scopes %s", strings.Join(scopes, ", "))
+	})
+}
+
+// RequireRole grants access when the token carries every one of roles
+// (Entra app roles, RFC 9068 roles, Keycloak realm roles).
+func RequireRole(roles ...string) Policy {
+	return PolicyFunc(func(c *Claims) error {
+		for _, r := range roles {
+			if !c.HasRole(r) {
+				return insufficient(nil, "the token lacks the role %s", r)
+			}
+		}
+		return nil
+	})
+}
+
+// RequireClientRole grants access when the token carries role for client
+// in Keycloak's resource_access.
+func RequireClientRole(client, role string) Policy {
+	return PolicyFunc(func(c *Claims) error {
+		if slices.Contains(c.ClientRoles[client], role) {
+			return nil
+		}
+		return insufficient(nil, "the token lacks the role %s of client %s", role, client)
+	})
+}
+
+// RequireScopeOrAppPermission grants access when the token carries any of
+// scopes (delegated tokens: scp) or any of appPermissions (app-only tokens:
+// roles). Entra client-credentials tokens carry only roles, which is why
+// this check exists; it mirrors Microsoft.Identity.Web's
+// RequiredScopeOrAppPermission.
+func RequireScopeOrAppPermission(scopes, appPermissions []string) Policy {
+	return PolicyFunc(func(c *Claims) error {
+		if slices.ContainsFunc(scopes, c.HasScope) || slices.ContainsFunc(appPermissions, c.HasRole) {
+			return nil
+		}
+		return insufficient(scopes, "the token has none of the scopes %v nor the app permissions %v", scopes, appPermissions)
+	})
+}
+
+// All grants access when every policy does.
+func All(policies ...Policy) Policy {
+	return PolicyFunc(func(c *Claims) error { return authorize(c, policies) })
+}
+
+// Any grants access when at least one policy does. Its refusal names the
+// scopes of all of them.
+func Any(policies ...Policy) Policy {
+	return PolicyFunc(func(c *Claims) error {
+		var scopes, why []string
+		for _, p := range policies {
+			err := p.Authorize(c)
+			if err == nil {
+				return nil
+			}
+			e := policyError(err)
+			scopes = append(scopes, e.Scope...)
+			why = append(why, e.Description)
+		}
+		return &Error{Code: CodeInsufficientScope, Err: ErrInsufficientScope, Scope: dedupe(scopes), Description: strings.Join(why, "; or ")}
+	})
+}
+
+func authorize(c *Claims, policies []Policy) error {
+	for _, p := range policies {
+		if err := p.Authorize(c); err != nil {
+			return policyError(err)
+		}
+	}
+	return nil
+}
+
+// policyError makes sure a custom policy's plain error still renders as a
+// 403 insufficient_scope.
+func policyError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{Code: CodeInsufficientScope, Err: fmt.Errorf("%w: %w", ErrInsufficientScope, err), Description: "access denied by policy"}
+}
+
+func insufficient(scopes []string, format string, args ...any) *Error {
+	e := newError(CodeInsufficientScope, ErrInsufficientScope, format, args...)
+	e.Scope = scopes
+	return e
+}
+
+func dedupe(s []string) []string {
+	var out []string
+	for _, v := range s {
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
