@@ -1,0 +1,113 @@
+package bearerhttp_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/bouncer-go/bouncer/adapters/bearerhttp"
+	"github.com/bouncer-go/bouncer/core/bearer"
+	"github.com/bouncer-go/bouncer/core/bearertest"
+)
+
+func setup(t *testing.T) (*bearertest.Issuer, http.Handler) {
+	t.Helper()
+	iss, err := bearertest.NewIssuer(bearertest.WithAudience("country-api"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(iss.Close)
+	v, err := bearer.New(bearer.Config{Issuer: iss.URL(), Audiences: []string{"country-api"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mw := bearerhttp.New(v)
+	mux := http.NewServeMux()
+	mux.Handle("GET /country", mw.RequireScope("country.read")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _ := bearerhttp.Claims(r)
+		_ = json.NewEncoder(w).Encode(map[string]any{"client": c.ClientID})
+	})))
+	return iss, mux
+}
+
+func serve(h http.Handler, auth ...string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodGet, "/country", nil)
+	for _, a := range auth {
+		r.Header.Add("Authorization", a)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+func TestRequireScope(t *testing.T) {
+	iss, h := setup(t)
+	ok := iss.MustMint(t, map[string]any{"scope": "country.read", "client_id": "svc-a"})
+	noScope := iss.MustMint(t, map[string]any{"scope": "customer.read"})
+
+	cases := []struct {
+		name      string
+		auth      []string
+		status    int
+		challenge string
+		body      string
+	}{
+		{"granted", []string{"Bearer " + ok}, 200, "", `{"client":"svc-a"}`},
+		{"lower-case scheme", []string{"bearer " + ok}, 200, "", `{"client":"svc-a"}`},
+		{"no credentials", nil, 401, `Bearer realm="country-api"`, `{"error_description":"the request carries no bearer token"}`},
+		{"other scheme", []string{"Basic Zm9vOmJhcg=="}, 401, `Bearer realm="country-api"`, `{"error_description":"the request carries no bearer token"}`},
+		{"two headers", []string{"Bearer " + ok, "Bearer " + ok}, 400, `Bearer realm="country-api", error="invalid_request", error_description="the request has more than one Authorization header"`, ""},
+		{"missing scope", []string{"Bearer " + noScope}, 403, `Bearer realm="country-api", error="insufficient_scope", error_description="the token lacks the scope country.read", scope="country.read"`, ""},
+		{"garbage", []string{"Bearer abc"}, 401, `Bearer realm="country-api", error="invalid_token", error_description="the token is not a compact JWS"`, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w := serve(h, tc.auth...)
+			if w.Code != tc.status {
+				t.Fatalf("status = %d; body %s", w.Code, w.Body)
+			}
+			if got := w.Header().Get("WWW-Authenticate"); got != tc.challenge {
+				t.Fatalf("WWW-Authenticate = %q; want %q", got, tc.challenge)
+			}
+			if tc.body != "" && strings.TrimSpace(w.Body.String()) != tc.body {
+				t.Fatalf("body = %s; want %s", w.Body, tc.body)
+			}
+			if tc.status >= 400 && w.Header().Get("Content-Type") != "application/json" {
+				t.Fatalf("content type %q", w.Header().Get("Content-Type"))
+			}
+		})
+	}
+}
+
+func TestIssuerDownIs503(t *testing.T) {
+	iss, h := setup(t)
+	tok := iss.MustMint(t, map[string]any{"scope": "country.read"})
+	iss.SetDown(true)
+	w := serve(h, "Bearer "+tok)
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
+		t.Fatalf("status %d, Retry-After %q", w.Code, w.Header().Get("Retry-After"))
+	}
+	if w.Header().Get("WWW-Authenticate") != "" {
+		t.Fatal("a 503 must not challenge: the token was not judged")
+	}
+}
+
+func TestCustomErrorWriter(t *testing.T) {
+	iss, err := bearertest.NewIssuer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer iss.Close()
+	v, _ := bearer.New(bearer.Config{Issuer: iss.URL(), Audiences: []string{"x"}})
+	var seen error
+	mw := bearerhttp.New(v, bearerhttp.WithErrorWriter(func(w http.ResponseWriter, r *http.Request, err error) {
+		seen = err
+		w.WriteHeader(http.StatusTeapot)
+	}))
+	w := serve(mw.Authenticate(http.NotFoundHandler()))
+	if w.Code != http.StatusTeapot || seen == nil {
+		t.Fatalf("status %d, err %v", w.Code, seen)
+	}
+}
