@@ -7,7 +7,7 @@ require (
 	github.com/bouncer-go/bouncer/core v0.0.0
 )
 
-require golang.org/x/oauth2 v0.37.0 // indirect
+require golang.org/x/oauth2 v0.37.0
 
 replace (
 	github.com/bouncer-go/bouncer/adapters/bearerhttp => ../adapters/bearerhttp
