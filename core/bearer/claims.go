@@ -3,6 +3,8 @@ package bearer
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
 	"time"
 )
@@ -55,30 +57,106 @@ func (c *Claims) Raw() json.RawMessage { return bytes.Clone(c.raw) }
 // preferred_username, Entra's oid…).
 func (c *Claims) Decode(v any) error { return json.Unmarshal(c.raw, v) }
 
-// payload is the wire shape read from every token in one pass. Fields are
-// permissive in type where issuers differ and strict where security needs
-// it (time claims must be numbers).
+// payload is what one pass over a token's claims reads. Fields are
+// permissive in type where issuers differ (aud, scope, roles) and strict
+// where security needs it (time claims must be numbers).
 type payload struct {
-	Iss            *string                `json:"iss"`
-	Sub            string                 `json:"sub"`
-	Aud            stringList             `json:"aud"`
-	Exp            *numericDate           `json:"exp"`
-	Nbf            *numericDate           `json:"nbf"`
-	Iat            *numericDate           `json:"iat"`
-	Jti            string                 `json:"jti"`
-	ClientID       string                 `json:"client_id"`
-	Azp            string                 `json:"azp"`
-	AppID          string                 `json:"appid"`
-	Scope          spaceList              `json:"scope"`
-	Scp            spaceList              `json:"scp"`
-	Roles          stringList             `json:"roles"`
-	RealmAccess    *accessRoles           `json:"realm_access"`
-	ResourceAccess map[string]accessRoles `json:"resource_access"`
-	Tid            string                 `json:"tid"`
+	Iss            string
+	Sub            string
+	Aud            stringList
+	Exp, Nbf, Iat  numericDate
+	Jti            string
+	ClientID       string
+	Azp            string
+	AppID          string
+	Scope, Scp     spaceList
+	Roles          stringList
+	RealmRoles     stringList
+	ResourceAccess map[string][]string
+	Tid            string
 }
 
-type accessRoles struct {
-	Roles stringList `json:"roles"`
+// parsePayload reads the claims bouncer interprets; other members are
+// skipped, and stay available through Claims.Decode.
+func parsePayload(b []byte) (*payload, error) {
+	if !json.Valid(b) {
+		return nil, errors.New("claims are not valid JSON")
+	}
+	p := &payload{}
+	err := eachMember(b, func(name string, v []byte) error {
+		var err error
+		switch name {
+		case "iss":
+			p.Iss, err = stringValue(v)
+		case "sub":
+			p.Sub, err = stringValue(v)
+		case "aud":
+			err = p.Aud.UnmarshalJSON(v)
+		case "exp":
+			err = p.Exp.UnmarshalJSON(v)
+		case "nbf":
+			err = p.Nbf.UnmarshalJSON(v)
+		case "iat":
+			err = p.Iat.UnmarshalJSON(v)
+		case "jti":
+			p.Jti, err = stringValue(v)
+		case "client_id":
+			p.ClientID, err = stringValue(v)
+		case "azp":
+			p.Azp, err = stringValue(v)
+		case "appid":
+			p.AppID, err = stringValue(v)
+		case "scope":
+			err = p.Scope.UnmarshalJSON(v)
+		case "scp":
+			err = p.Scp.UnmarshalJSON(v)
+		case "roles":
+			err = p.Roles.UnmarshalJSON(v)
+		case "tid":
+			p.Tid, err = stringValue(v)
+		case "realm_access":
+			err = rolesOf(v, &p.RealmRoles)
+		case "resource_access":
+			err = p.readResourceAccess(v)
+		}
+		if err != nil {
+			return fmt.Errorf("claim %s: %w", name, err)
+		}
+		return nil
+	})
+	return p, err
+}
+
+// rolesOf reads Keycloak's {"roles":[…]} objects.
+func rolesOf(v []byte, roles *stringList) error {
+	if isNull(v) {
+		return nil
+	}
+	if v[0] != '{' {
+		return errClaimType
+	}
+	return eachMember(v, func(name string, r []byte) error {
+		if name == "roles" {
+			return roles.UnmarshalJSON(r)
+		}
+		return nil
+	})
+}
+
+func (p *payload) readResourceAccess(v []byte) error {
+	if isNull(v) {
+		return nil
+	}
+	if v[0] != '{' {
+		return errClaimType
+	}
+	p.ResourceAccess = map[string][]string{}
+	return eachMember(v, func(client string, r []byte) error {
+		var roles stringList
+		err := rolesOf(r, &roles)
+		p.ResourceAccess[client] = roles
+		return err
+	})
 }
 
 func (p *payload) claims(raw []byte) *Claims {
@@ -91,27 +169,13 @@ func (p *payload) claims(raw []byte) *Claims {
 		TenantID: p.Tid,
 		raw:      raw,
 	}
-	if p.Iss != nil {
-		c.Issuer = *p.Iss
-	}
-	if p.Exp != nil {
-		c.Expiry = p.Exp.Time
-	}
-	if p.Nbf != nil {
-		c.NotBefore = p.Nbf.Time
-	}
-	if p.Iat != nil {
-		c.IssuedAt = p.Iat.Time
-	}
-	c.Roles = p.Roles
-	if p.RealmAccess != nil {
-		c.Roles = mergeLists(c.Roles, p.RealmAccess.Roles)
-	}
+	c.Issuer = p.Iss
+	c.Expiry = p.Exp.Time
+	c.NotBefore = p.Nbf.Time
+	c.IssuedAt = p.Iat.Time
+	c.Roles = mergeLists(p.Roles, p.RealmRoles)
 	if len(p.ResourceAccess) > 0 {
-		c.ClientRoles = make(map[string][]string, len(p.ResourceAccess))
-		for client, a := range p.ResourceAccess {
-			c.ClientRoles[client] = a.Roles
-		}
+		c.ClientRoles = p.ResourceAccess
 	}
 	return c
 }

@@ -1,21 +1,29 @@
 package bearer
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"math"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 var errClaimType = errors.New("unexpected JSON type")
 
 // numericDate is RFC 7519's NumericDate. Only a JSON number is accepted: a
 // string such as "1700000000" is refused rather than guessed at.
-type numericDate struct{ time.Time }
+type numericDate struct {
+	time.Time
+	Set bool
+}
 
 func (d *numericDate) UnmarshalJSON(b []byte) error {
+	if isNull(b) {
+		return errClaimType
+	}
 	if len(b) == 0 || (b[0] != '-' && (b[0] < '0' || b[0] > '9')) {
 		return errClaimType
 	}
@@ -25,6 +33,7 @@ func (d *numericDate) UnmarshalJSON(b []byte) error {
 	}
 	sec, frac := math.Modf(f)
 	d.Time = time.Unix(int64(sec), int64(frac*1e9))
+	d.Set = true
 	return nil
 }
 
@@ -34,15 +43,17 @@ type stringList []string
 
 func (l *stringList) UnmarshalJSON(b []byte) error {
 	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		s, err := unquote(b)
+		if err != nil {
 			return err
 		}
 		*l = stringList{s}
 		return nil
 	}
 	if len(b) > 0 && b[0] == '[' {
-		return json.Unmarshal(b, (*[]string)(l))
+		a, err := stringArray(b)
+		*l = a
+		return err
 	}
 	if string(b) == "null" {
 		return nil
@@ -57,12 +68,24 @@ type spaceList []string
 
 func (l *spaceList) UnmarshalJSON(b []byte) error {
 	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		s, err := unquote(b)
+		if err != nil {
 			return err
 		}
 		*l = strings.Fields(s)
 		return nil
 	}
 	return (*stringList)(l).UnmarshalJSON(b)
+}
+
+// unquote decodes a JSON string token. The decoder has already validated
+// it, so one without escapes is its bytes between the quotes; only escaped
+// strings go through the general decoder.
+func unquote(b []byte) (string, error) {
+	if bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b) {
+		return string(b[1 : len(b)-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(b, &s)
+	return s, err
 }

@@ -3,6 +3,7 @@ package bearer_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"sync"
@@ -47,7 +48,7 @@ func newIssuer(t *testing.T, opts ...bearertest.Option) *bearertest.Issuer {
 
 func newVerifier(t *testing.T, iss *bearertest.Issuer, edit ...func(*bearer.Config)) *bearer.Verifier {
 	t.Helper()
-	cfg := bearer.Config{Issuer: iss.URL(), Audiences: []string{testAudience}}
+	cfg := bearer.Config{Issuer: iss.URL(), Audiences: []string{testAudience}, Logger: quiet}
 	for _, e := range edit {
 		e(&cfg)
 	}
@@ -104,7 +105,10 @@ func withAuth(values ...string) fakeRequest {
 	return fakeRequest{header: h}
 }
 
-var bg = context.Background()
+var (
+	bg    = context.Background()
+	quiet = slog.New(slog.DiscardHandler)
+)
 
 func mustMintPayload(t *testing.T, iss *bearertest.Issuer, payload []byte, opts ...bearertest.MintOption) string {
 	t.Helper()
@@ -113,4 +117,8 @@ func mustMintPayload(t *testing.T, iss *bearertest.Issuer, payload []byte, opts 
 		t.Fatal(err)
 	}
 	return tok
+}
+
+func newBenchVerifier(iss *bearertest.Issuer) (*bearer.Verifier, error) {
+	return bearer.New(bearer.Config{Issuer: iss.URL(), Audiences: []string{testAudience}, Logger: quiet})
 }

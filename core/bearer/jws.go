@@ -34,7 +34,7 @@ type jws struct {
 // parseJWS splits and decodes a compact-serialised JWS. It refuses the JSON
 // serialisation, JWE (five segments or an "enc" header) and any "crit"
 // extension, since none is understood here (RFC 7515 §4.1.11).
-func parseJWS(token string) (*jws, *Error) {
+func parseJWS(token string, seen *headerCache) (*jws, *Error) {
 	h, rest, ok := strings.Cut(token, ".")
 	if !ok {
 		return nil, tokenError(ErrMalformed, "the token is not a compact JWS")
@@ -44,19 +44,12 @@ func parseJWS(token string) (*jws, *Error) {
 		return nil, tokenError(ErrMalformed, "the token is not a compact JWS (encrypted tokens are not accepted)")
 	}
 	var t jws
-	hb, err := decodeSegment(h)
-	if err != nil {
-		return nil, tokenError(ErrMalformed, "the token header is not base64url")
+	if hdr, ok := seen.get(h); ok {
+		t.header = *hdr
+	} else if e := parseHeader(h, &t.header); e != nil {
+		return nil, e
 	}
-	if json.Unmarshal(hb, &t.header) != nil {
-		return nil, tokenError(ErrMalformed, "the token header is not a JSON object")
-	}
-	if t.header.Enc != "" {
-		return nil, tokenError(ErrMalformed, "encrypted tokens are not accepted")
-	}
-	if t.header.Crit != nil {
-		return nil, tokenError(ErrMalformed, "the token names critical header extensions that are not supported")
-	}
+	var err error
 	if t.payload, err = decodeSegment(p); err != nil {
 		return nil, tokenError(ErrMalformed, "the token payload is not base64url")
 	}
@@ -65,6 +58,23 @@ func parseJWS(token string) (*jws, *Error) {
 	}
 	t.signingInput = token[:len(h)+1+len(p)]
 	return &t, nil
+}
+
+func parseHeader(segment string, h *header) *Error {
+	hb, err := decodeSegment(segment)
+	if err != nil {
+		return tokenError(ErrMalformed, "the token header is not base64url")
+	}
+	if json.Unmarshal(hb, h) != nil {
+		return tokenError(ErrMalformed, "the token header is not a JSON object")
+	}
+	if h.Enc != "" {
+		return tokenError(ErrMalformed, "encrypted tokens are not accepted")
+	}
+	if h.Crit != nil {
+		return tokenError(ErrMalformed, "the token names critical header extensions that are not supported")
+	}
+	return nil
 }
 
 func decodeSegment(s string) ([]byte, error) {

@@ -2,9 +2,7 @@ package bearer
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -27,6 +25,7 @@ type Verifier struct {
 	realm      string
 	now        func() time.Time
 	keys       *keySource
+	headers    headerCache
 }
 
 // New builds a Verifier. It checks the configuration only: nothing is
@@ -122,7 +121,7 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Claims, *Error) {
 	if len(token) > v.maxBytes {
 		return nil, tokenError(ErrMalformed, "the token is longer than %d bytes", v.maxBytes)
 	}
-	t, e := parseJWS(token)
+	t, e := parseJWS(token, &v.headers)
 	if e != nil {
 		return nil, e
 	}
@@ -133,13 +132,13 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Claims, *Error) {
 	if !v.typeAccepted(t.header.Typ) {
 		return nil, tokenError(ErrType, "the token's type is not an access token type")
 	}
-	var p payload
-	if err := jsonUnmarshal(t.payload, &p); err != nil {
-		return nil, tokenError(ErrMalformed, "the token's claims are not valid JSON claims")
+	p, err := parsePayload(t.payload)
+	if err != nil {
+		return nil, tokenError(ErrMalformed, "the token's claims are malformed: %v", err)
 	}
 	// iss is checked before any key is looked up so that tokens from other
 	// issuers never cause a fetch of this issuer's keys.
-	if p.Iss == nil || *p.Iss != v.issuer {
+	if p.Iss != v.issuer {
 		return nil, tokenError(ErrIssuer, "the token was not issued by %s", v.issuer)
 	}
 	key, e := v.keys.key(ctx, t.header.Kid, alg)
@@ -155,12 +154,13 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Claims, *Error) {
 	if !alg.verify(key.key, t.signingInput, t.signature) {
 		return nil, tokenError(ErrSignature, "the token's signature does not verify")
 	}
-	if e := v.checkTimes(&p); e != nil {
+	if e := v.checkTimes(p); e != nil {
 		return nil, e
 	}
 	if !v.anyAud && !slices.ContainsFunc(p.Aud, v.isAudience) {
 		return nil, tokenError(ErrAudience, "the token is not meant for this API")
 	}
+	v.headers.add(token[:strings.IndexByte(token, '.')], t.header)
 	return p.claims(t.payload), nil
 }
 
@@ -178,30 +178,17 @@ func (v *Verifier) typeAccepted(typ string) bool {
 
 func (v *Verifier) checkTimes(p *payload) *Error {
 	now := v.now()
-	if p.Exp == nil {
+	if !p.Exp.Set {
 		return tokenError(ErrMalformed, "the token has no exp claim")
 	}
 	if !now.Before(p.Exp.Add(v.leeway)) {
 		return tokenError(ErrExpired, "the token expired at %s", p.Exp.UTC().Format(time.RFC3339))
 	}
-	if p.Nbf != nil && now.Add(v.leeway).Before(p.Nbf.Time) {
+	if p.Nbf.Set && now.Add(v.leeway).Before(p.Nbf.Time) {
 		return tokenError(ErrNotYetValid, "the token is not valid before %s", p.Nbf.UTC().Format(time.RFC3339))
 	}
-	if p.Iat != nil && now.Add(v.leeway).Before(p.Iat.Time) {
+	if p.Iat.Set && now.Add(v.leeway).Before(p.Iat.Time) {
 		return tokenError(ErrNotYetValid, "the token was issued in the future (%s)", p.Iat.UTC().Format(time.RFC3339))
 	}
 	return nil
-}
-
-// jsonUnmarshal decodes a JSON object, refusing anything else at the top
-// level (an array or a number would otherwise decode into zero claims).
-func jsonUnmarshal(b []byte, p *payload) error {
-	i := 0
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	if i == len(b) || b[i] != '{' {
-		return fmt.Errorf("not a JSON object")
-	}
-	return json.Unmarshal(b, p)
 }
