@@ -38,7 +38,8 @@ type Issuer struct {
 }
 
 // NewIssuer starts an issuer. It generates the signing key of the token
-// algorithm (RS256 unless [WithTokenAlg] says otherwise) at once; keys for
+// algorithm (RS256 unless [WithTokenAlg] says otherwise), and those of
+// [WithKeysFor], at once; keys for
 // other algorithms are generated, and published, when first used.
 func NewIssuer(opts ...Option) (*Issuer, error) {
 	cfg := defaultConfig()
@@ -59,8 +60,10 @@ func NewIssuer(opts ...Option) (*Issuer, error) {
 	for _, c := range cfg.clients {
 		i.clients[c.id] = c
 	}
-	if _, err := i.CurrentKey(cfg.tokenAlg); err != nil {
-		return nil, err
+	for _, alg := range append([]string{cfg.tokenAlg}, cfg.startKeys...) {
+		if _, err := i.CurrentKey(alg); err != nil {
+			return nil, err
+		}
 	}
 
 	// httptest.NewServer panics when it cannot listen; listening here first

@@ -24,15 +24,16 @@ const DefaultTokenTTL = 5 * time.Minute
 type Option func(*config)
 
 type config struct {
-	addr     string
-	tls      bool
-	path     string
-	audience string
-	ttl      time.Duration
-	now      func() time.Time
-	tokenAlg string
-	clients  []client
-	errs     []error
+	addr      string
+	tls       bool
+	path      string
+	audience  string
+	ttl       time.Duration
+	now       func() time.Time
+	tokenAlg  string
+	startKeys []string
+	clients   []client
+	errs      []error
 }
 
 func defaultConfig() config {
@@ -136,6 +137,25 @@ func WithTokenAlg(alg string) Option {
 		c.tokenAlg = alg
 	}
 }
+
+// WithKeysFor generates and publishes keys for algs when the issuer
+// starts, instead of on first use, so that a verifier's first JWKS fetch
+// already holds them: what a development server that clients may ask for
+// any algorithm wants. [CommonAlgorithms] is the usual set.
+func WithKeysFor(algs ...string) Option {
+	return func(c *config) {
+		for _, alg := range algs {
+			if a, err := lookupAlgorithm(alg); err != nil || a.keyType == keyNone {
+				c.fail("no key for algorithm %q", alg)
+				return
+			}
+		}
+		c.startKeys = append(c.startKeys, algs...)
+	}
+}
+
+// CommonAlgorithms are the families real issuers sign access tokens with.
+var CommonAlgorithms = []string{"RS256", "PS256", "ES256", "EdDSA"}
 
 // WithAddr sets the address the issuer listens on. The default,
 // "127.0.0.1:0", picks a free loopback port, which suits tests; a fixed
