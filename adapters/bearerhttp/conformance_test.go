@@ -1,0 +1,29 @@
+package bearerhttp_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/bouncer-go/bouncer/adapters/bearerhttp"
+	"github.com/bouncer-go/bouncer/core/bearer"
+	"github.com/bouncer-go/bouncer/core/bearertest/conformance"
+)
+
+func TestConformance(t *testing.T) {
+	conformance.Run(t, func(t *testing.T, v *bearer.Verifier) string {
+		auth := bearerhttp.New(v)
+		ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, _ := bearerhttp.Claims(r)
+			fromCtx, _ := bearer.FromContext(r.Context())
+			_, _ = w.Write(conformance.Body(c, fromCtx))
+		})
+		mux := http.NewServeMux()
+		mux.Handle("GET "+conformance.PathAuthenticated, auth.Authenticate(ok))
+		mux.Handle("GET "+conformance.PathScoped, auth.RequireScope(conformance.Scope)(ok))
+		mux.Handle("GET "+conformance.PathPolicy, auth.Require(conformance.Policy)(ok))
+		srv := httptest.NewServer(mux)
+		t.Cleanup(srv.Close)
+		return srv.URL
+	})
+}

@@ -1,0 +1,59 @@
+// Package conformance is the one test suite every bouncer adapter passes:
+// the same requests, sent over a real loopback connection, must get the same
+// status, WWW-Authenticate challenge and body from net/http, Gin, Echo,
+// Fiber, or an adapter of your own.
+//
+// An adapter's test starts its framework with the routes below and calls
+// Run; the expected answers come from package bearer itself, so an adapter
+// passes exactly when it adds, drops and changes nothing.
+package conformance
+
+import (
+	"encoding/json"
+	"slices"
+
+	"github.com/bouncer-go/bouncer/core/bearer"
+)
+
+// The routes a server under test must serve, each with GET:
+const (
+	// PathAuthenticated is guarded by the adapter's Authenticate
+	// middleware; its handler answers 200 with Body.
+	PathAuthenticated = "/authenticated"
+	// PathScoped is guarded only by RequireScope(Scope); its handler
+	// answers 200 with Body.
+	PathScoped = "/scoped"
+	// PathPolicy is guarded only by Require(Policy); its handler answers
+	// 200 with Body.
+	PathPolicy = "/policy"
+)
+
+// Scope is the scope PathScoped requires.
+const Scope = "country.read"
+
+// Policy guards PathPolicy: a combination, to show adapters pass policies
+// through untouched.
+var Policy = bearer.All(
+	bearer.RequireAnyScope("country.write", Scope),
+	bearer.RequireScopeOrAppPermission([]string{"customer.read"}, []string{"Customer.Read.All"}),
+)
+
+// Audience is the audience the verifier under test accepts.
+const Audience = "conformance-api"
+
+// Body is what a protected handler writes, given the claims it read from
+// the framework's own context and from the request's context.Context.
+// Both must be the verified claims.
+func Body(fromFramework, fromContext *bearer.Claims) []byte {
+	out := struct {
+		ClientID string   `json:"client_id"`
+		Scopes   []string `json:"scopes"`
+		Same     bool     `json:"same"`
+	}{Same: fromFramework != nil && fromFramework == fromContext}
+	if fromFramework != nil {
+		out.ClientID = fromFramework.ClientID
+		out.Scopes = slices.Clone(fromFramework.Scopes)
+	}
+	b, _ := json.Marshal(out)
+	return b
+}
