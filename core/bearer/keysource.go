@@ -26,6 +26,9 @@ type keySource struct {
 	log      *slog.Logger
 
 	keys atomic.Pointer[keySet]
+	// refreshAt (Unix nanoseconds) lets the hot path see without locking
+	// that the keys are not yet due for a refresh.
+	refreshAt atomic.Int64
 
 	mu        sync.Mutex
 	jwksURL   string        // configured, or found by discovery
@@ -119,6 +122,9 @@ func (s *keySource) refreshDue(now time.Time) bool {
 // refreshIfOld starts a background refresh when the keys have grown old;
 // the request goes on with the keys it has.
 func (s *keySource) refreshIfOld() {
+	if s.now().UnixNano() < s.refreshAt.Load() {
+		return
+	}
 	s.start(s.refreshDue)
 }
 
@@ -172,6 +178,7 @@ func (s *keySource) fetch(done chan struct{}, jwksURL string) {
 	}
 	s.keys.Store(set)
 	s.fetchedAt = s.now()
+	s.refreshAt.Store(s.fetchedAt.Add(s.maxAge).UnixNano())
 	s.failures = 0
 	s.lastErr = nil
 	s.log.Debug("bearer: issuer keys fetched", "issuer", s.issuer, "keys", set.len())
