@@ -73,16 +73,28 @@ type Config struct {
 	RefetchCooldown time.Duration
 
 	// KeyMaxAge is how long a fetched key set is used before it is
-	// refreshed in the background. Zero means 5 minutes.
+	// refreshed in the background, when the issuer's JWKS answer carries
+	// no Cache-Control max-age or Expires (those are honoured, within 30s
+	// and 24h). Zero means 5 minutes.
 	KeyMaxAge time.Duration
+
+	// MaxStale is how long past its refresh time a key set stays in use
+	// while the issuer cannot be reached, so an issuer outage does not
+	// become an API outage. After it, requests get 503. Zero means 12
+	// hours.
+	MaxStale time.Duration
 
 	// MaxKeys bounds how many keys are kept from the issuer's set. Zero
 	// means 64.
 	MaxKeys int
 
-	// Logger receives fetch failures and skipped keys. Nil means
+	// Logger receives key events (fetch failures and stale keys at Warn,
+	// keys added and removed at Info, the rest at Debug). Nil means
 	// slog.Default().
 	Logger *slog.Logger
+
+	// Observer, if set, receives the same events, e.g. to count them.
+	Observer Observer
 
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time
@@ -94,6 +106,7 @@ const (
 	defaultFetchTimeout  = 10 * time.Second
 	defaultCooldown      = 10 * time.Second
 	defaultKeyMaxAge     = 5 * time.Minute
+	defaultMaxStale      = 12 * time.Hour
 	defaultMaxKeys       = 64
 )
 

@@ -46,7 +46,7 @@ func discover(ctx context.Context, client *http.Client, issuer string) (*metadat
 	}
 	var body []byte
 	for _, u := range urls {
-		body, err = getDocument(ctx, client, u)
+		body, _, err = getDocument(ctx, client, u)
 		var se *statusError
 		if errors.As(err, &se) && se.status == http.StatusNotFound {
 			continue

@@ -25,30 +25,31 @@ func (e *statusError) Error() string {
 	return fmt.Sprintf("GET %s: HTTP %d", e.url, e.status)
 }
 
-// getDocument fetches url and returns its body, bounded in size.
-func getDocument(ctx context.Context, client *http.Client, url string) ([]byte, error) {
+// getDocument fetches url and returns its body, bounded in size, and its
+// headers.
+func getDocument(ctx context.Context, client *http.Client, url string) ([]byte, http.Header, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
-		return nil, &statusError{url: url, status: resp.StatusCode}
+		return nil, nil, &statusError{url: url, status: resp.StatusCode}
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDocumentBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", url, err)
+		return nil, nil, fmt.Errorf("GET %s: %w", url, err)
 	}
 	if len(body) > maxDocumentBytes {
-		return nil, fmt.Errorf("GET %s: answer larger than %d bytes", url, maxDocumentBytes)
+		return nil, nil, fmt.Errorf("GET %s: answer larger than %d bytes", url, maxDocumentBytes)
 	}
-	return body, nil
+	return body, resp.Header, nil
 }
 
 // defaultHTTPClient bounds connecting and the whole exchange, so a hung

@@ -12,23 +12,34 @@ import (
 )
 
 // keySource keeps the issuer's current key set. Tokens are checked against
-// a snapshot read without locking; fetching happens lazily, one fetch at a
-// time, in its own goroutine so that no request's cancellation aborts work
-// other requests wait on, and no lock is held during network I/O.
+// a snapshot read without locking. Fetching is lazy and happens one fetch at
+// a time, in its own goroutine, so that no request's cancellation aborts
+// work other requests wait on, and no lock is held during network I/O.
+//
+// Three things start a fetch: no keys held (retried with backoff up to one
+// second, so requests notice an issuer's return within a second), a token
+// with an unknown kid (at most once per cooldown, so forged kids cannot
+// flood the issuer, yet a key published before a refetch is found by it),
+// and keys past their refresh time (in the background: requests go on with
+// the keys held). A failed refresh keeps the last good keys, up to maxStale
+// past their refresh time.
 type keySource struct {
 	client   *http.Client
 	issuer   string
 	timeout  time.Duration // one discovery + JWKS round
 	cooldown time.Duration // least time between fetches caused by unknown kids
-	maxAge   time.Duration // age after which keys are refreshed in the background
+	maxAge   time.Duration // refresh interval when the issuer sends no caching headers
+	maxStale time.Duration // how long past its refresh time a key set stays usable
 	maxKeys  int
 	now      func() time.Time
 	log      *slog.Logger
+	observer Observer
 
 	keys atomic.Pointer[keySet]
-	// refreshAt (Unix nanoseconds) lets the hot path see without locking
-	// that the keys are not yet due for a refresh.
+	// refreshAt and expireAt (Unix nanoseconds) let the hot path see
+	// without locking that the keys are fresh.
 	refreshAt atomic.Int64
+	expireAt  atomic.Int64
 
 	mu        sync.Mutex
 	jwksURL   string        // configured, or found by discovery
@@ -44,44 +55,56 @@ const (
 	maxRetry = time.Second
 )
 
-// key returns the issuer key for kid and alg, fetching the key set when
-// none is held yet, or refetching (at most once per cooldown) when kid is
-// unknown, so a key the issuer has just rotated in is found.
+var errUnknownKey = tokenError(ErrUnknownKey, "no signing key of the issuer matches the token's key id")
+
+// key returns the issuer key for kid and alg.
 func (s *keySource) key(ctx context.Context, kid string, a *algorithm) (*publicKey, *Error) {
+	now := s.now().UnixNano()
 	set := s.keys.Load()
-	if set != nil {
-		if k, ok := set.lookup(kid, a); ok {
-			s.refreshIfOld()
-			return k, nil
-		}
-		if s.sync(ctx, s.cooldownOver) {
-			if k, ok := s.keys.Load().lookup(kid, a); ok {
-				return k, nil
-			}
-		}
-		return nil, tokenError(ErrUnknownKey, "no signing key of the issuer matches the token's key id")
+	if set == nil || now >= s.expireAt.Load() {
+		return s.keyCold(ctx, kid, a)
 	}
+	if now >= s.refreshAt.Load() {
+		s.start(s.refreshDue)
+	}
+	if k, ok := set.lookup(kid, a); ok {
+		return k, nil
+	}
+	if !s.sync(ctx, s.cooldownOver) {
+		s.emit(Event{Kind: EventUnknownKeyThrottled, KeyID: kid})
+		return nil, errUnknownKey
+	}
+	if k, ok := s.keys.Load().lookup(kid, a); ok {
+		return k, nil
+	}
+	return nil, errUnknownKey
+}
+
+// keyCold serves a request while no usable keys are held: it fetches,
+// unless the last failure is too recent, and answers 503 if that fails.
+func (s *keySource) keyCold(ctx context.Context, kid string, a *algorithm) (*publicKey, *Error) {
 	s.sync(ctx, s.backoffOver)
-	if set = s.keys.Load(); set == nil {
+	set := s.keys.Load()
+	if set == nil || s.now().UnixNano() >= s.expireAt.Load() {
 		return nil, s.unavailable()
 	}
 	if k, ok := set.lookup(kid, a); ok {
 		return k, nil
 	}
-	return nil, tokenError(ErrUnknownKey, "no signing key of the issuer matches the token's key id")
+	return nil, errUnknownKey
 }
 
-// ready fetches the keys now if none are held, for applications that want
-// to fail fast at start.
+// ready fetches the keys now if none are usable, for applications that
+// want to fail fast at start.
 func (s *keySource) ready(ctx context.Context) error {
-	if s.keys.Load() != nil {
+	if s.keys.Load() != nil && s.now().UnixNano() < s.expireAt.Load() {
 		return nil
 	}
 	s.sync(ctx, func(time.Time) bool { return true })
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if s.keys.Load() == nil {
+	if s.keys.Load() == nil || s.now().UnixNano() >= s.expireAt.Load() {
 		return s.unavailable()
 	}
 	return nil
@@ -95,7 +118,7 @@ func (s *keySource) unavailable() *Error {
 	if s.lastErr != nil {
 		err = fmt.Errorf("%w: %w", ErrIssuerUnavailable, s.lastErr)
 	}
-	return &Error{Err: err, Description: "the issuer's signing keys cannot be fetched yet", RetryAfter: max(wait, time.Second)}
+	return &Error{Err: err, Description: "the issuer's signing keys cannot be fetched", RetryAfter: max(wait, time.Second)}
 }
 
 // The due rules below are called with s.mu held.
@@ -116,16 +139,7 @@ func (s *keySource) cooldownOver(now time.Time) bool {
 }
 
 func (s *keySource) refreshDue(now time.Time) bool {
-	return !now.Before(s.fetchedAt.Add(s.maxAge)) && s.cooldownOver(now)
-}
-
-// refreshIfOld starts a background refresh when the keys have grown old;
-// the request goes on with the keys it has.
-func (s *keySource) refreshIfOld() {
-	if s.now().UnixNano() < s.refreshAt.Load() {
-		return
-	}
-	s.start(s.refreshDue)
+	return now.UnixNano() >= s.refreshAt.Load() && s.cooldownOver(now)
 }
 
 // sync joins the fetch in flight, or starts one if due says so, and waits
@@ -158,56 +172,102 @@ func (s *keySource) start(due func(time.Time) bool) <-chan struct{} {
 	return s.inflight
 }
 
+// fetch runs one fetch and records its outcome; events are emitted after
+// the lock is released and before waiters are woken.
 func (s *keySource) fetch(done chan struct{}, jwksURL string) {
+	defer close(done)
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
-	set, found, err := s.load(ctx, jwksURL)
+	res := s.load(ctx, jwksURL)
+	s.emit(s.record(res)...)
+}
 
+func (s *keySource) record(res loadResult) []Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	defer close(done)
 	s.inflight = nil
-	if found != "" {
-		s.jwksURL = found
+	if res.jwksURL != "" {
+		s.jwksURL = res.jwksURL
 	}
-	if err != nil {
+	events := res.skipped
+	now := s.now()
+	if res.err != nil {
 		s.failures++
-		s.lastErr = err
-		s.log.Warn("bearer: fetching the issuer's keys failed", "issuer", s.issuer, "failures", s.failures, "err", err)
-		return
+		s.lastErr = res.err
+		events = append(events, Event{Kind: EventFetchFailed, Err: res.err})
+		if old := s.keys.Load(); old != nil {
+			if age := now.Sub(time.Unix(0, s.refreshAt.Load())); age > 0 {
+				events = append(events, Event{Kind: EventStaleKeys, Age: age, Keys: old.len()})
+			}
+		}
+		return events
 	}
-	s.keys.Store(set)
-	s.fetchedAt = s.now()
-	s.refreshAt.Store(s.fetchedAt.Add(s.maxAge).UnixNano())
+	events = append(events, diffKeys(s.keys.Load(), res.set)...)
+	s.keys.Store(res.set)
+	s.fetchedAt = now
 	s.failures = 0
 	s.lastErr = nil
-	s.log.Debug("bearer: issuer keys fetched", "issuer", s.issuer, "keys", set.len())
+	fresh := freshFor(res.header, now, s.maxAge)
+	s.refreshAt.Store(now.Add(fresh).UnixNano())
+	s.expireAt.Store(now.Add(fresh + s.maxStale).UnixNano())
+	return append(events,
+		Event{Kind: EventFetchSucceeded, Keys: res.set.len()},
+		Event{Kind: EventRefreshScheduled, Next: fresh})
+}
+
+type loadResult struct {
+	set     *keySet
+	header  http.Header
+	jwksURL string // found by discovery, if it ran
+	skipped []Event
+	err     error
 }
 
 // load runs discovery when the JWKS URL is not yet known, then reads the
-// key set. It returns the JWKS URL it discovered, if any.
-func (s *keySource) load(ctx context.Context, jwksURL string) (*keySet, string, error) {
-	found := ""
+// key set.
+func (s *keySource) load(ctx context.Context, jwksURL string) (res loadResult) {
 	if jwksURL == "" {
 		md, err := discover(ctx, s.client, s.issuer)
 		if err != nil {
-			return nil, "", err
+			res.err = err
+			return res
 		}
-		jwksURL, found = md.JWKSURL, md.JWKSURL
+		jwksURL, res.jwksURL = md.JWKSURL, md.JWKSURL
 	}
-	body, err := getDocument(ctx, s.client, jwksURL)
+	body, header, err := getDocument(ctx, s.client, jwksURL)
 	if err != nil {
-		return nil, found, fmt.Errorf("jwks: %w", err)
+		res.err = fmt.Errorf("jwks: %w", err)
+		return res
 	}
 	set, skipped, err := parseJWKS(body, s.maxKeys)
 	if err != nil {
-		return nil, found, fmt.Errorf("jwks: %w", err)
+		res.err = fmt.Errorf("jwks: %w", err)
+		return res
 	}
 	for _, k := range skipped {
-		s.log.Warn("bearer: skipping an issuer key", "issuer", s.issuer, "kid", k.kid, "reason", k.reason)
+		res.skipped = append(res.skipped, Event{Kind: EventKeySkipped, KeyID: k.kid, Err: errors.New(k.reason)})
 	}
 	if set.len() == 0 {
-		return nil, found, errors.New("jwks: no usable signing key")
+		res.err = errors.New("jwks: no usable signing key")
+		return res
 	}
-	return set, found, nil
+	res.set, res.header = set, header
+	return res
+}
+
+func diffKeys(old, next *keySet) []Event {
+	var events []Event
+	for id := range next.byID {
+		if old == nil || old.byID[id] == nil {
+			events = append(events, Event{Kind: EventKeyAdded, KeyID: id})
+		}
+	}
+	if old != nil {
+		for id := range old.byID {
+			if next.byID[id] == nil {
+				events = append(events, Event{Kind: EventKeyRemoved, KeyID: id})
+			}
+		}
+	}
+	return events
 }

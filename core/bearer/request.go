@@ -17,8 +17,10 @@ type Request interface {
 	Query(name string) []string
 	// Method is the HTTP method.
 	Method() string
-	// Form returns every value of the named field of a form-encoded body.
-	// It is called only for non-GET requests whose Content-Type is
+	// Form returns every value of the named field of a form-encoded body:
+	// body fields only, never the URL query (net/http's r.Form and some
+	// frameworks' form helpers merge the two; use PostForm). It is called
+	// only for non-GET requests whose Content-Type is
 	// application/x-www-form-urlencoded, and only when AllowFormToken is
 	// set.
 	Form(name string) []string

@@ -87,6 +87,8 @@ func New(cfg Config) (*Verifier, error) {
 			timeout:  orDefault(cfg.FetchTimeout, defaultFetchTimeout),
 			cooldown: orDefault(cfg.RefetchCooldown, defaultCooldown),
 			maxAge:   orDefault(cfg.KeyMaxAge, defaultKeyMaxAge),
+			maxStale: orDefault(cfg.MaxStale, defaultMaxStale),
+			observer: cfg.Observer,
 			maxKeys:  orDefault(cfg.MaxKeys, defaultMaxKeys),
 			now:      now,
 			log:      logger,
