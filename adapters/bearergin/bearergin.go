@@ -1,0 +1,97 @@
+// Package bearergin protects Gin routes with bearer tokens checked by a
+// bearer.Verifier.
+//
+// The package only translates: every decision (which token, whether it is
+// valid, whether a policy holds, what the refusal looks like) is made by
+// package bearer, so the same request gets the same answer here as in the
+// net/http, Echo and Fiber adapters.
+//
+// Handlers read the claims with Claims(c), or with bearer.FromContext on
+// c.Request.Context(). Passing the *gin.Context itself as a context.Context
+// reaches them only when the engine has ContextWithFallback set, because
+// Gin otherwise does not look into the request's context.
+package bearergin
+
+import (
+	"github.com/gin-gonic/gin"
+
+	"github.com/bouncer-go/bouncer/core/bearer"
+)
+
+// claimsKey is the gin.Context key of the claims; Claims reads it.
+const claimsKey = "github.com/bouncer-go/bouncer/adapters/bearergin.claims"
+
+// ErrorHandler answers a refused request. err is a *bearer.Error. The
+// middleware aborts the chain after it returns, whatever it wrote.
+type ErrorHandler func(c *gin.Context, err error)
+
+// Middleware guards routes with one Verifier.
+type Middleware struct {
+	verifier *bearer.Verifier
+	onError  ErrorHandler
+}
+
+// Option configures a Middleware.
+type Option func(*Middleware)
+
+// WithErrorHandler replaces the default answer to refused requests.
+func WithErrorHandler(h ErrorHandler) Option {
+	return func(m *Middleware) { m.onError = h }
+}
+
+// New returns middleware that checks requests with v.
+func New(v *bearer.Verifier, opts ...Option) *Middleware {
+	m := &Middleware{verifier: v}
+	m.onError = m.WriteError
+	for _, o := range opts {
+		o(m)
+	}
+	return m
+}
+
+// Authenticate lets through requests with a valid token and puts its claims
+// in the Gin context (see Claims) and in the request's context (see
+// bearer.FromContext). Use it as router.Use(auth.Authenticate).
+func (m *Middleware) Authenticate(c *gin.Context) { m.check(c, nil) }
+
+// Require returns middleware that authenticates the request (unless an
+// earlier Authenticate did) and then applies every policy.
+func (m *Middleware) Require(policies ...bearer.Policy) gin.HandlerFunc {
+	return func(c *gin.Context) { m.check(c, policies) }
+}
+
+// RequireScope is Require(bearer.RequireScope(scopes...)).
+func (m *Middleware) RequireScope(scopes ...string) gin.HandlerFunc {
+	return m.Require(bearer.RequireScope(scopes...))
+}
+
+func (m *Middleware) check(c *gin.Context, policies []bearer.Policy) {
+	claims, err := m.verifier.Check(c.Request.Context(), request{c}, policies...)
+	if err != nil {
+		m.onError(c, err)
+		c.Abort()
+		return
+	}
+	c.Set(claimsKey, claims)
+	c.Request = c.Request.WithContext(bearer.NewContext(c.Request.Context(), claims))
+}
+
+// WriteError is the default ErrorHandler: the RFC 6750 status and
+// WWW-Authenticate challenge with a small JSON body, exactly as package
+// bearer renders them.
+func (m *Middleware) WriteError(c *gin.Context, err error) {
+	resp := m.verifier.Response(err)
+	for k, v := range resp.Header {
+		c.Writer.Header()[k] = v
+	}
+	// Not c.Data, which adds a Content-Length of its own.
+	c.Status(resp.Status)
+	_, _ = c.Writer.Write(resp.Body)
+}
+
+// Claims returns the claims of the request's verified token.
+func Claims(c *gin.Context) (*bearer.Claims, bool) {
+	v, _ := c.Get(claimsKey)
+	claims, ok := v.(*bearer.Claims)
+	return claims, ok && claims != nil
+}

@@ -1,0 +1,160 @@
+package bearergin_test
+
+import (
+	"errors"
+	"log/slog"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/bouncer-go/bouncer/adapters/bearergin"
+	"github.com/bouncer-go/bouncer/core/bearer"
+	"github.com/bouncer-go/bouncer/core/bearertest"
+)
+
+func setup(t *testing.T, cfg bearer.Config) (*bearertest.Issuer, *bearer.Verifier) {
+	t.Helper()
+	iss, err := bearertest.NewIssuer(bearertest.WithAudience("country-api"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(iss.Close)
+	cfg.Issuer, cfg.Audiences = iss.URL(), []string{"country-api"}
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	v, err := bearer.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return iss, v
+}
+
+func serve(h http.Handler, r *http.Request, auth ...string) *httptest.ResponseRecorder {
+	for _, a := range auth {
+		r.Header.Add("Authorization", a)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+func get() *http.Request { return httptest.NewRequest(http.MethodGet, "/country", nil) }
+
+func TestRefusalIsCoresResponseAndAborts(t *testing.T) {
+	iss, v := setup(t, bearer.Config{})
+	noScope := iss.MustMint(t, map[string]any{"scope": "customer.read"})
+	auth := bearergin.New(v)
+	ran := false
+	r := gin.New()
+	r.GET("/country", auth.Authenticate, auth.RequireScope("country.read"), func(c *gin.Context) { ran = true })
+
+	cases := map[string][]string{
+		"no credentials": nil,
+		"two headers":    {"Bearer " + noScope, "Bearer " + noScope},
+		"missing scope":  {"Bearer " + noScope},
+	}
+	for name, authz := range cases {
+		t.Run(name, func(t *testing.T) {
+			ran = false
+			req := get()
+			w := serve(r, req, authz...)
+			_, err := v.Check(req.Context(), plain(req.Header), bearer.RequireScope("country.read"))
+			want := v.Response(err)
+			if ran {
+				t.Fatal("the handler ran after a refusal")
+			}
+			if w.Code != want.Status || w.Body.String() != string(want.Body) {
+				t.Fatalf("got %d %s; want %d %s", w.Code, w.Body, want.Status, want.Body)
+			}
+			if !maps.EqualFunc(w.Header(), want.Header, slices.Equal) {
+				t.Fatalf("header = %v; want %v", w.Header(), want.Header)
+			}
+		})
+	}
+}
+
+func TestClaimsInGinAndRequestContext(t *testing.T) {
+	iss, v := setup(t, bearer.Config{})
+	tok := iss.MustMint(t, map[string]any{"scope": "country.read", "client_id": "svc-a"})
+	auth := bearergin.New(v)
+	r := gin.New()
+	r.ContextWithFallback = true
+	var fromGin, fromRequest, fromC *bearer.Claims
+	r.GET("/country", auth.Authenticate, auth.RequireScope("country.read"), func(c *gin.Context) {
+		fromGin, _ = bearergin.Claims(c)
+		fromRequest, _ = bearer.FromContext(c.Request.Context())
+		fromC, _ = bearer.FromContext(c)
+	})
+	if w := serve(r, get(), "Bearer "+tok); w.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+	if fromGin == nil || fromGin.ClientID != "svc-a" || fromRequest != fromGin || fromC != fromGin {
+		t.Fatalf("claims: gin %v, request %v, gin.Context %v", fromGin, fromRequest, fromC)
+	}
+}
+
+func TestCustomErrorHandler(t *testing.T) {
+	_, v := setup(t, bearer.Config{})
+	var seen error
+	auth := bearergin.New(v, bearergin.WithErrorHandler(func(c *gin.Context, err error) {
+		seen = err
+		c.String(http.StatusTeapot, "no")
+	}))
+	ran := false
+	r := gin.New()
+	r.GET("/country", auth.Authenticate, func(c *gin.Context) { ran = true })
+	w := serve(r, get())
+	var e *bearer.Error
+	if !errors.As(seen, &e) || !errors.Is(e, bearer.ErrMissingToken) {
+		t.Fatalf("error handler got %v", seen)
+	}
+	if w.Code != http.StatusTeapot || w.Body.String() != "no" || ran {
+		t.Fatalf("status %d, body %q, handler ran %v", w.Code, w.Body, ran)
+	}
+}
+
+func TestQueryAndFormTokens(t *testing.T) {
+	iss, v := setup(t, bearer.Config{AllowQueryToken: true, AllowFormToken: true})
+	tok := iss.MustMint(t, map[string]any{"scope": "country.read"})
+	auth := bearergin.New(v)
+	r := gin.New()
+	r.Any("/country", auth.RequireScope("country.read"), func(c *gin.Context) { c.Status(http.StatusNoContent) })
+
+	form := func(body string) *http.Request {
+		req := httptest.NewRequest(http.MethodPost, "/country", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return req
+	}
+	cases := []struct {
+		name   string
+		req    *http.Request
+		auth   []string
+		status int
+	}{
+		{"query", httptest.NewRequest(http.MethodGet, "/country?access_token="+tok, nil), nil, 204},
+		{"form", form(url.Values{"access_token": {tok}}.Encode()), nil, 204},
+		{"two form fields", form(url.Values{"access_token": {tok, tok}}.Encode()), nil, 400},
+		{"header and form", form(url.Values{"access_token": {tok}}.Encode()), []string{"Bearer " + tok}, 400},
+		{"malformed form", form("access_token=" + tok + "&%zz"), nil, 401},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if w := serve(r, tc.req, tc.auth...); w.Code != tc.status {
+				t.Fatalf("status %d; want %d (%s)", w.Code, tc.status, w.Body)
+			}
+		})
+	}
+}
+
+// plain is a header-only request as core sees it.
+type plain http.Header
+
+func (p plain) Header(name string) []string { return http.Header(p).Values(name) }
+func (plain) Query(string) []string         { return nil }
+func (plain) Form(string) []string          { return nil }
+func (plain) Method() string                { return http.MethodGet }
