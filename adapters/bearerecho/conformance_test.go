@@ -1,0 +1,32 @@
+package bearerecho_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/bouncer-go/bouncer/adapters/bearerecho"
+	"github.com/bouncer-go/bouncer/core/bearer"
+	"github.com/bouncer-go/bouncer/core/bearertest/conformance"
+)
+
+func TestConformance(t *testing.T) {
+	conformance.Run(t, func(t *testing.T, v *bearer.Verifier) string {
+		auth := bearerecho.New(v)
+		ok := func(c echo.Context) error {
+			claims, _ := bearerecho.Claims(c)
+			fromCtx, _ := bearer.FromContext(c.Request().Context())
+			return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, conformance.Body(claims, fromCtx))
+		}
+		e := echo.New()
+		e.HideBanner, e.HidePort = true, true
+		e.GET(conformance.PathAuthenticated, ok, auth.Authenticate)
+		e.GET(conformance.PathScoped, ok, auth.RequireScope(conformance.Scope))
+		e.GET(conformance.PathPolicy, ok, auth.Require(conformance.Policy))
+		srv := httptest.NewServer(e)
+		t.Cleanup(srv.Close)
+		return srv.URL
+	})
+}
