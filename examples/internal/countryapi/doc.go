@@ -1,0 +1,9 @@
+// Package countryapi holds what bouncer's example servers share, whatever
+// their web framework: the country table they serve, their configuration
+// from the environment, the embedded development issuer, the Verifier built
+// from the configuration, and the JSON bodies they answer with.
+//
+// Each example (net/http, Gin, Echo, Fiber) keeps only its routing and its
+// framework's way of writing a response, so that the examples differ exactly
+// where the frameworks do.
+package countryapi

@@ -1,0 +1,55 @@
+package tokenclient
+
+import (
+	"errors"
+	"strings"
+)
+
+// DefaultAPIURL is the example API's country lookup on its default port.
+const DefaultAPIURL = "http://localhost:8091/country/code/AUS"
+
+// Config says where to get a token and what to call with it.
+type Config struct {
+	// IssuerURL is the issuer; its token endpoint is found through OpenID
+	// Connect discovery. Ignored when TokenURL is set.
+	IssuerURL string
+	// TokenURL is the token endpoint, for issuers without discovery.
+	TokenURL     string
+	ClientID     string
+	ClientSecret string
+	// Scopes to ask for; none means whatever the issuer grants by default.
+	Scopes []string
+	// Resource is the RFC 8707 resource indicator, for issuers that choose
+	// the token's audience by it.
+	Resource string
+	// APIURL is the protected URL to GET.
+	APIURL string
+}
+
+// ConfigFromEnv reads ISSUER_URL or TOKEN_URL, CLIENT_ID, CLIENT_SECRET,
+// SCOPES (space- or comma-separated), RESOURCE and API_URL through getenv.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	cfg := Config{
+		IssuerURL:    strings.TrimSpace(getenv("ISSUER_URL")),
+		TokenURL:     strings.TrimSpace(getenv("TOKEN_URL")),
+		ClientID:     getenv("CLIENT_ID"),
+		ClientSecret: getenv("CLIENT_SECRET"),
+		Scopes:       strings.FieldsFunc(getenv("SCOPES"), func(r rune) bool { return r == ',' || r == ' ' }),
+		Resource:     strings.TrimSpace(getenv("RESOURCE")),
+		APIURL:       strings.TrimSpace(getenv("API_URL")),
+	}
+	if cfg.APIURL == "" {
+		cfg.APIURL = DefaultAPIURL
+	}
+	var errs []error
+	if cfg.IssuerURL == "" && cfg.TokenURL == "" {
+		errs = append(errs, errors.New("set ISSUER_URL (the token endpoint is then discovered) or TOKEN_URL"))
+	}
+	if cfg.ClientID == "" || cfg.ClientSecret == "" {
+		errs = append(errs, errors.New("set CLIENT_ID and CLIENT_SECRET"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}

@@ -1,0 +1,46 @@
+package tokenclient
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestConfigFromEnv(t *testing.T) {
+	env := map[string]string{
+		"ISSUER_URL":    "https://sso.example.com",
+		"CLIENT_ID":     "country-client",
+		"CLIENT_SECRET": "s e:c",
+		"SCOPES":        "country.read, customer.read  orders.read",
+		"RESOURCE":      "urn:example:api",
+	}
+	got, err := ConfigFromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.IssuerURL != env["ISSUER_URL"] || got.ClientID != "country-client" || got.ClientSecret != "s e:c" ||
+		got.Resource != "urn:example:api" || got.APIURL != DefaultAPIURL ||
+		!slices.Equal(got.Scopes, []string{"country.read", "customer.read", "orders.read"}) {
+		t.Errorf("got %+v", got)
+	}
+
+	for _, c := range []struct {
+		name, drop, want string
+	}{
+		{"no issuer", "ISSUER_URL", "ISSUER_URL"},
+		{"no client ID", "CLIENT_ID", "CLIENT_ID"},
+		{"no secret", "CLIENT_SECRET", "CLIENT_SECRET"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ConfigFromEnv(func(k string) string {
+				if k == c.drop {
+					return ""
+				}
+				return env[k]
+			})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v, want one naming %s", err, c.want)
+			}
+		})
+	}
+}
