@@ -20,9 +20,9 @@ type Request interface {
 	// Form returns every value of the named field of a form-encoded body:
 	// body fields only, never the URL query (net/http's r.Form and some
 	// frameworks' form helpers merge the two; use PostForm). It is called
-	// only for non-GET requests whose Content-Type is
+	// only for POST, PUT and PATCH requests whose one Content-Type is
 	// application/x-www-form-urlencoded, and only when AllowFormToken is
-	// set.
+	// set. A body that cannot be parsed has no fields: return nil.
 	Form(name string) []string
 }
 
@@ -50,7 +50,7 @@ func (v *Verifier) Token(r Request) (string, error) {
 	if v.allowQuery {
 		found = append(found, r.Query(tokenParam)...)
 	}
-	if v.allowForm && r.Method() != http.MethodGet && isForm(r.Header("Content-Type")) {
+	if v.allowForm && hasFormBody(r.Method()) && isForm(r.Header("Content-Type")) {
 		found = append(found, r.Form(tokenParam)...)
 	}
 	switch {
@@ -99,6 +99,12 @@ func isB64Token(s string) bool {
 	return true
 }
 
+// hasFormBody reports whether method carries a body whose form fields
+// net/http, and so every adapter, reads (RFC 6750 §2.2 forbids GET).
+func hasFormBody(method string) bool {
+	return method == http.MethodPost || method == http.MethodPut || method == http.MethodPatch
+}
+
 func isForm(contentType []string) bool {
 	if len(contentType) != 1 {
 		return false
@@ -119,7 +125,7 @@ func (v *Verifier) Authenticate(ctx context.Context, r Request) (*Claims, error)
 // Check is what every middleware does with a request: reuse the claims an
 // earlier middleware put in ctx, or authenticate r, then apply the
 // policies. It returns the claims to store in the request's context, or the
-// refusal to render with Response.
+// refusal, always a *Error, to render with Response.
 func (v *Verifier) Check(ctx context.Context, r Request, policies ...Policy) (*Claims, error) {
 	c, ok := FromContext(ctx)
 	if !ok {

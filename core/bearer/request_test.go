@@ -67,6 +67,8 @@ func TestTokenQueryAndForm(t *testing.T) {
 		{"query", fakeRequest{header: http.Header{}, query: url.Values{"access_token": {"q"}}}, "q", nil},
 		{"form", fakeRequest{method: "POST", header: form, form: url.Values{"access_token": {"f"}}}, "f", nil},
 		{"form on GET is not read", fakeRequest{header: form, form: url.Values{"access_token": {"f"}}}, "", bearer.ErrMissingToken},
+		{"form on DELETE is not read", fakeRequest{method: "DELETE", header: form, form: url.Values{"access_token": {"f"}}}, "", bearer.ErrMissingToken},
+		{"form on PUT", fakeRequest{method: "PUT", header: form, form: url.Values{"access_token": {"f"}}}, "f", nil},
 		{"form of another type is not read", fakeRequest{method: "POST", header: http.Header{"Content-Type": {"application/json"}}, form: url.Values{"access_token": {"f"}}}, "", bearer.ErrMissingToken},
 		{"header and query", fakeRequest{header: http.Header{"Authorization": {"Bearer h"}}, query: url.Values{"access_token": {"q"}}}, "", bearer.ErrInvalidRequest},
 		{"query twice", fakeRequest{header: http.Header{}, query: url.Values{"access_token": {"q", "r"}}}, "", bearer.ErrInvalidRequest},

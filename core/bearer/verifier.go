@@ -162,7 +162,9 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Claims, *Error) {
 	if !v.anyAud && !slices.ContainsFunc(p.Aud, v.isAudience) {
 		return nil, tokenError(ErrAudience, "the token is not meant for this API")
 	}
-	v.headers.add(token[:strings.IndexByte(token, '.')], t.header)
+	// Cloned: an adapter may hand over a token that aliases a request
+	// buffer its server reuses (fasthttp does), and the cache outlives it.
+	v.headers.add(strings.Clone(token[:strings.IndexByte(token, '.')]), t.header)
 	return p.claims(t.payload), nil
 }
 
