@@ -1,0 +1,42 @@
+package bearerfiber_test
+
+import (
+	"net"
+	"testing"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/bouncer-go/bouncer/adapters/bearerfiber"
+	"github.com/bouncer-go/bouncer/core/bearer"
+	"github.com/bouncer-go/bouncer/core/bearertest/conformance"
+)
+
+func TestConformance(t *testing.T) {
+	conformance.Run(t, func(t *testing.T, v *bearer.Verifier) string {
+		auth := bearerfiber.New(v)
+		ok := func(c *fiber.Ctx) error {
+			claims, _ := bearerfiber.Claims(c)
+			fromCtx, _ := bearer.FromContext(c.UserContext())
+			return c.Send(conformance.Body(claims, fromCtx))
+		}
+		// The suite's oversized token is ~27 KB: past Fiber's default 4 KiB
+		// header buffer, which would answer 431 before bouncer sees it.
+		app := fiber.New(fiber.Config{ReadBufferSize: 64 << 10, DisableStartupMessage: true})
+		app.Get(conformance.PathAuthenticated, auth.Authenticate, ok)
+		app.Get(conformance.PathScoped, auth.RequireScope(conformance.Scope), ok)
+		app.Get(conformance.PathPolicy, auth.Require(conformance.Policy), ok)
+		return listen(t, app)
+	})
+}
+
+// listen serves app on a loopback port until t ends and returns its URL.
+func listen(t *testing.T, app *fiber.App) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = app.Listener(ln) }()
+	t.Cleanup(func() { _ = app.Shutdown() })
+	return "http://" + ln.Addr().String()
+}
