@@ -22,9 +22,10 @@ func TestConformance(t *testing.T) {
 		}
 		e := echo.New()
 		e.HideBanner, e.HidePort = true, true
-		e.GET(conformance.PathAuthenticated, ok, auth.Authenticate)
-		e.GET(conformance.PathScoped, ok, auth.RequireScope(conformance.Scope))
-		e.GET(conformance.PathPolicy, ok, auth.Require(conformance.Policy))
+		methods := []string{http.MethodGet, http.MethodPost}
+		e.Match(methods, conformance.PathAuthenticated, ok, auth.Authenticate)
+		e.Match(methods, conformance.PathScoped, ok, auth.RequireScope(conformance.Scope))
+		e.Match(methods, conformance.PathPolicy, ok, auth.Require(conformance.Policy))
 		srv := httptest.NewServer(e)
 		t.Cleanup(srv.Close)
 		return srv.URL

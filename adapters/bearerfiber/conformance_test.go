@@ -22,9 +22,11 @@ func TestConformance(t *testing.T) {
 		// The suite's oversized token is ~27 KB: past Fiber's default 4 KiB
 		// header buffer, which would answer 431 before bouncer sees it.
 		app := fiber.New(fiber.Config{ReadBufferSize: 64 << 10, DisableStartupMessage: true})
-		app.Get(conformance.PathAuthenticated, auth.Authenticate, ok)
-		app.Get(conformance.PathScoped, auth.RequireScope(conformance.Scope), ok)
-		app.Get(conformance.PathPolicy, auth.Require(conformance.Policy), ok)
+		for _, method := range []string{fiber.MethodGet, fiber.MethodPost} {
+			app.Add(method, conformance.PathAuthenticated, auth.Authenticate, ok)
+			app.Add(method, conformance.PathScoped, auth.RequireScope(conformance.Scope), ok)
+			app.Add(method, conformance.PathPolicy, auth.Require(conformance.Policy), ok)
+		}
 		return listen(t, app)
 	})
 }

@@ -1,6 +1,7 @@
 package bearergin_test
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"testing"
 
@@ -20,9 +21,11 @@ func TestConformance(t *testing.T) {
 			_, _ = c.Writer.Write(conformance.Body(claims, fromCtx))
 		}
 		r := gin.New()
-		r.GET(conformance.PathAuthenticated, auth.Authenticate, ok)
-		r.GET(conformance.PathScoped, auth.RequireScope(conformance.Scope), ok)
-		r.GET(conformance.PathPolicy, auth.Require(conformance.Policy), ok)
+		for _, method := range []string{http.MethodGet, http.MethodPost} {
+			r.Handle(method, conformance.PathAuthenticated, auth.Authenticate, ok)
+			r.Handle(method, conformance.PathScoped, auth.RequireScope(conformance.Scope), ok)
+			r.Handle(method, conformance.PathPolicy, auth.Require(conformance.Policy), ok)
+		}
 		srv := httptest.NewServer(r)
 		t.Cleanup(srv.Close)
 		return srv.URL

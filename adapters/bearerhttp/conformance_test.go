@@ -19,9 +19,9 @@ func TestConformance(t *testing.T) {
 			_, _ = w.Write(conformance.Body(c, fromCtx))
 		})
 		mux := http.NewServeMux()
-		mux.Handle("GET "+conformance.PathAuthenticated, auth.Authenticate(ok))
-		mux.Handle("GET "+conformance.PathScoped, auth.RequireScope(conformance.Scope)(ok))
-		mux.Handle("GET "+conformance.PathPolicy, auth.Require(conformance.Policy)(ok))
+		mux.Handle(conformance.PathAuthenticated, auth.Authenticate(ok))
+		mux.Handle(conformance.PathScoped, auth.RequireScope(conformance.Scope)(ok))
+		mux.Handle(conformance.PathPolicy, auth.Require(conformance.Policy)(ok))
 		srv := httptest.NewServer(mux)
 		t.Cleanup(srv.Close)
 		return srv.URL

@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,23 +16,27 @@ import (
 )
 
 // Serve starts the server under test on 127.0.0.1 with the routes of this
-// package, guarded by v, stops it when t ends, and returns its base URL
-// ("http://127.0.0.1:port").
+// package (each answering GET and POST), guarded by v, stops it when t
+// ends, and returns its base URL ("http://127.0.0.1:port"). Run calls it
+// once per verifier configuration.
 type Serve func(t *testing.T, v *bearer.Verifier) string
 
-// testCase is one request and the answer every adapter must give.
+// testCase is one request and the status every adapter must give; the
+// headers and body must be what package bearer answers to the same request
+// without any framework.
 type testCase struct {
-	name   string
-	path   string
-	header http.Header
-	query  string
-	// status is the expected status; headers and body are what package
-	// bearer answers to the same request without any framework.
-	status int
+	name        string
+	method      string // GET unless set
+	path        string
+	header      http.Header
+	query       string // raw query, without "?"
+	contentType string
+	body        string
+	status      int
 }
 
-// Run sends every case to the server that serve starts and checks status,
-// WWW-Authenticate, Retry-After, Content-Type and body.
+// Run sends every case to the servers serve starts and checks the status,
+// the set of response headers and their values, and the body.
 func Run(t *testing.T, serve Serve) {
 	t.Helper()
 	iss, err := bearertest.NewIssuer(bearertest.WithAudience(Audience), bearertest.WithKeysFor(bearertest.CommonAlgorithms...))
@@ -38,14 +44,25 @@ func Run(t *testing.T, serve Serve) {
 		t.Fatal(err)
 	}
 	t.Cleanup(iss.Close)
-	v := newVerifier(t, iss.URL())
-	base := serve(t, v)
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil}}
 	t.Cleanup(client.CloseIdleConnections)
 
-	for _, tc := range cases(t, iss) {
-		t.Run(tc.name, func(t *testing.T) {
-			check(t, client, base, v, tc)
+	suites := []struct {
+		name  string
+		edit  func(*bearer.Config)
+		cases func(*testing.T, *bearertest.Issuer) []testCase
+	}{
+		{"default", nil, cases},
+		{"query and form tokens", func(c *bearer.Config) { c.AllowQueryToken, c.AllowFormToken = true, true }, queryAndFormCases},
+		{"form tokens only", func(c *bearer.Config) { c.AllowFormToken = true }, formOnlyCases},
+	}
+	for _, s := range suites {
+		t.Run(s.name, func(t *testing.T) {
+			v := newVerifier(t, iss.URL(), s.edit)
+			base := serve(t, v)
+			for _, tc := range s.cases(t, iss) {
+				t.Run(tc.name, func(t *testing.T) { check(t, client, base, v, tc) })
+			}
 		})
 	}
 
@@ -57,45 +74,38 @@ func Run(t *testing.T, serve Serve) {
 		t.Cleanup(down.Close)
 		tok := down.MustMint(t, map[string]any{"scope": Scope})
 		down.SetDown(true)
-		dv := newVerifier(t, down.URL())
+		dv := newVerifier(t, down.URL(), nil)
 		dbase := serve(t, dv)
-		h := bearerHeader(tok)
 		for _, p := range []string{PathAuthenticated, PathScoped, PathPolicy} {
-			check(t, client, dbase, dv, testCase{name: p, path: p, header: h, status: http.StatusServiceUnavailable})
+			check(t, client, dbase, dv, testCase{name: p, path: p, header: bearerHeader(tok), status: http.StatusServiceUnavailable})
 		}
 	})
 }
 
-func newVerifier(t *testing.T, issuer string) *bearer.Verifier {
+func newVerifier(t *testing.T, issuer string, edit func(*bearer.Config)) *bearer.Verifier {
 	t.Helper()
-	v, err := bearer.New(bearer.Config{Issuer: issuer, Audiences: []string{Audience}, Logger: slog.New(slog.DiscardHandler)})
+	cfg := bearer.Config{Issuer: issuer, Audiences: []string{Audience}, Logger: slog.New(slog.DiscardHandler)}
+	if edit != nil {
+		edit(&cfg)
+	}
+	v, err := bearer.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return v
 }
 
+// serverHeaders are the headers an HTTP server adds on its own; any other
+// header beyond core's is something an adapter added.
+var serverHeaders = []string{"Date", "Content-Length"}
+
 func check(t *testing.T, client *http.Client, base string, v *bearer.Verifier, tc testCase) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, base+tc.path+tc.query, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header = tc.header.Clone()
-	if req.Header == nil {
-		req.Header = http.Header{}
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-
 	claims, want := reference(v, tc)
 	if want.Status != tc.status {
 		t.Fatalf("the suite expects %d but package bearer answers %d", tc.status, want.Status)
 	}
+	resp, body := send(t, client, base, tc)
 	if resp.StatusCode != tc.status {
 		t.Fatalf("status = %d; want %d (body %s)", resp.StatusCode, tc.status, body)
 	}
@@ -108,14 +118,52 @@ func check(t *testing.T, client *http.Client, base string, v *bearer.Verifier, t
 		}
 		return
 	}
-	for _, h := range []string{"WWW-Authenticate", "Retry-After", "Content-Type", "Cache-Control"} {
-		if got := resp.Header.Values(h); strings.Join(got, "|") != strings.Join(want.Header.Values(h), "|") {
-			t.Errorf("%s = %q; want %q", h, got, want.Header.Values(h))
+	for name, values := range want.Header {
+		if got := resp.Header.Values(name); !slices.Equal(got, values) {
+			t.Errorf("%s = %q; want %q", name, got, values)
+		}
+	}
+	for name := range resp.Header {
+		if want.Header.Values(name) == nil && !slices.Contains(serverHeaders, name) {
+			t.Errorf("extra header %s: %q", name, resp.Header.Values(name))
 		}
 	}
 	if string(body) != string(want.Body) {
 		t.Errorf("body = %s; want %s", body, want.Body)
 	}
+}
+
+func send(t *testing.T, client *http.Client, base string, tc testCase) (*http.Response, []byte) {
+	t.Helper()
+	method := tc.method
+	if method == "" {
+		method = http.MethodGet
+	}
+	u := base + tc.path
+	if tc.query != "" {
+		u += "?" + tc.query
+	}
+	req, err := http.NewRequest(method, u, strings.NewReader(tc.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = tc.header.Clone()
+	if req.Header == nil {
+		req.Header = http.Header{}
+	}
+	if tc.contentType != "" {
+		req.Header.Set("Content-Type", tc.contentType)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, body
 }
 
 // reference is core's answer to the request, computed without any
@@ -128,23 +176,46 @@ func reference(v *bearer.Verifier, tc testCase) (*bearer.Claims, bearer.Response
 	case PathPolicy:
 		policies = []bearer.Policy{Policy}
 	}
-	c, err := v.Check(context.Background(), plainRequest{tc.header, tc.query}, policies...)
+	c, err := v.Check(context.Background(), plainRequest{tc}, policies...)
 	if err == nil {
 		return c, bearer.Response{Status: http.StatusOK}
 	}
 	return nil, v.Response(err)
 }
 
-// plainRequest is the request as core sees it.
-type plainRequest struct {
-	h     http.Header
-	query string
+// plainRequest is the request as core sees it, read as net/http reads it.
+type plainRequest struct{ tc testCase }
+
+func (r plainRequest) Header(name string) []string {
+	h := r.tc.header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	if r.tc.contentType != "" {
+		h.Set("Content-Type", r.tc.contentType)
+	}
+	return h.Values(name)
 }
 
-func (r plainRequest) Header(name string) []string { return r.h.Values(name) }
-func (r plainRequest) Query(string) []string       { return nil }
-func (r plainRequest) Form(string) []string        { return nil }
-func (r plainRequest) Method() string              { return http.MethodGet }
+func (r plainRequest) Query(name string) []string {
+	q, _ := url.ParseQuery(r.tc.query)
+	return q[name]
+}
+
+func (r plainRequest) Form(name string) []string {
+	f, err := url.ParseQuery(r.tc.body)
+	if err != nil {
+		return nil
+	}
+	return f[name]
+}
+
+func (r plainRequest) Method() string {
+	if r.tc.method == "" {
+		return http.MethodGet
+	}
+	return r.tc.method
+}
 
 func bearerHeader(tok string) http.Header {
 	return http.Header{"Authorization": {"Bearer " + tok}}
