@@ -2,9 +2,9 @@
 MODULES := $(shell go list -m -f '{{.Dir}}' 2>/dev/null)
 NPM_ISSUER := testdata/oidc-provider
 
-.PHONY: test fmt-check vet unit deps bench run
+.PHONY: test fmt-check vet standalone unit deps bench run
 
-test: fmt-check vet deps unit
+test: fmt-check vet standalone deps unit
 
 deps: $(NPM_ISSUER)/node_modules/.package-lock.json
 
@@ -17,6 +17,11 @@ fmt-check:
 
 vet:
 	@for m in $(MODULES); do echo "go vet $$m"; (cd $$m && go vet ./...) || exit 1; done
+
+# Every module must also build on its own, as users get it, through its
+# replace directives rather than the workspace.
+standalone:
+	@for m in $(MODULES); do echo "GOWORK=off go build $$m"; (cd $$m && GOWORK=off go build ./... && GOWORK=off go vet ./...) || exit 1; done
 
 # The race detector runs on every module; the examples module holds the
 # integration tests against the real oidc-provider issuer.
