@@ -9,25 +9,21 @@
 // and this API's audience; ADDR is the listen address (default :8091).
 // Without ISSUER_URL an embedded development issuer is started and the
 // commands to try the API with curl are printed.
+//
+// The routes are in package nethttpapi.
 package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/bouncer-go/bouncer/examples/internal/countryapi"
+	"github.com/bouncer-go/bouncer/examples/nethttp/nethttpapi"
 )
-
-const shutdownTimeout = 10 * time.Second
 
 func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -49,43 +45,5 @@ func start(ctx context.Context, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	return run(ctx, l, cfg, logger, os.Stdout)
-}
-
-// run serves the API on l until ctx is done, then shuts down gracefully. It
-// takes the listener, rather than an address, so that tests can serve on a
-// free port. Instructions for the development issuer go to out.
-func run(ctx context.Context, l net.Listener, cfg countryapi.Config, logger *slog.Logger, out io.Writer) error {
-	defer l.Close()
-	v, stopIssuer, err := countryapi.Setup(ctx, cfg, logger, out, countryapi.BaseURL(l.Addr()))
-	if err != nil {
-		return err
-	}
-	defer stopIssuer()
-
-	srv := &http.Server{
-		Handler:           newHandler(v, logger),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
-	logger.Info("country API listening", "url", countryapi.BaseURL(l.Addr()))
-
-	select {
-	case err := <-served:
-		return fmt.Errorf("serving: %w", err)
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
-	defer cancel()
-	err = srv.Shutdown(sctx)
-	if serr := <-served; !errors.Is(serr, http.ErrServerClosed) {
-		err = errors.Join(err, serr)
-	}
-	if err != nil {
-		return fmt.Errorf("shutting down: %w", err)
-	}
-	return nil
+	return nethttpapi.Run(ctx, l, cfg, logger, os.Stdout)
 }

@@ -1,7 +1,8 @@
 // Package countryapi holds what bouncer's example servers share, whatever
 // their web framework: the country table they serve, their configuration
 // from the environment, the embedded development issuer, the Verifier built
-// from the configuration, and the JSON bodies they answer with.
+// from the configuration, the answers they give, byte for byte, and how they
+// serve and shut down.
 //
 // Each example (net/http, Gin, Echo, Fiber) keeps only its routing and its
 // framework's way of writing a response, so that the examples differ exactly

@@ -1,4 +1,7 @@
-package main
+// Package nethttpapi is the country API on net/http, guarded by bouncer's
+// bearerhttp middleware. Command nethttp runs it; bouncer's integration
+// tests run it beside the Gin, Echo and Fiber versions.
+package nethttpapi
 
 import (
 	"log/slog"
@@ -17,25 +20,15 @@ func newHandler(v *bearer.Verifier, logger *slog.Logger) http.Handler {
 	mux.Handle("GET /country/code/{code}", auth.RequireScope(countryapi.ScopeCountryRead)(http.HandlerFunc(country)))
 	mux.Handle("GET /api/data", auth.Authenticate(http.HandlerFunc(data)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		countryapi.WriteJSON(w, http.StatusOK, countryapi.CheckHealth(r.Context(), v, logger))
+		countryapi.WriteAnswer(w, countryapi.AnswerHealth(r.Context(), v, logger))
 	})
 	return mux
 }
 
 func country(w http.ResponseWriter, r *http.Request) {
-	c, ok := countryapi.Lookup(r.PathValue("code"))
-	if !ok {
-		countryapi.WriteJSON(w, http.StatusNotFound, countryapi.UnknownCountry())
-		return
-	}
-	countryapi.WriteJSON(w, http.StatusOK, c)
+	countryapi.WriteAnswer(w, countryapi.AnswerCountry(r.PathValue("code")))
 }
 
 func data(w http.ResponseWriter, r *http.Request) {
-	claims, ok := bearerhttp.Claims(r)
-	if !ok { // Authenticate let the request through, so this cannot happen
-		countryapi.WriteJSON(w, http.StatusInternalServerError, countryapi.ErrorBody{Error: "server_error", Description: "no verified token"})
-		return
-	}
-	countryapi.WriteJSON(w, http.StatusOK, countryapi.InfoFrom(claims))
+	countryapi.WriteAnswer(w, countryapi.AnswerData(bearerhttp.Claims(r)))
 }

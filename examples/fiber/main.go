@@ -1,0 +1,50 @@
+// Command fiber is the country API of bouncer's examples on Fiber: a
+// resource server that accepts OAuth2 client-credentials access tokens. It
+// answers exactly as the net/http example does.
+//
+//	GET /country/code/:code  needs a token with scope country.read
+//	GET /api/data            needs any valid token; echoes what it says
+//	GET /healthz             open; reports whether the issuer's keys are loaded
+//
+// Environment: ISSUER_URL and AUDIENCE (comma-separated) name the issuer
+// and this API's audience; ADDR is the listen address (default :8091).
+// Without ISSUER_URL an embedded development issuer is started and the
+// commands to try the API with curl are printed.
+//
+// The routes are in package fiberapi.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/bouncer-go/bouncer/examples/fiber/fiberapi"
+	"github.com/bouncer-go/bouncer/examples/internal/countryapi"
+)
+
+func main() {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := start(ctx, logger); err != nil {
+		logger.Error("country API stopped", "err", err)
+		stop()
+		os.Exit(1)
+	}
+}
+
+func start(ctx context.Context, logger *slog.Logger) error {
+	cfg, err := countryapi.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	return fiberapi.Run(ctx, l, cfg, logger, os.Stdout)
+}
