@@ -58,6 +58,7 @@ function signingKey(alg, type, options) {
   };
 }
 
+console.error('stage: generating keys');
 const keys = {
   RS256: signingKey('RS256', 'rsa', { modulusLength: 2048 }),
   PS256: signingKey('PS256', 'rsa', { modulusLength: 2048 }),
@@ -210,7 +211,9 @@ server.on('error', (err) => {
   process.exit(1);
 });
 
+console.error('stage: listening');
 server.listen(PORT, HOST, () => {
+  console.error('stage: building the provider');
   const { port } = server.address();
   const issuer = `http://${HOST}:${port}`;
 
