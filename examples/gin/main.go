@@ -16,12 +16,7 @@
 package main
 
 import (
-	"context"
-	"log/slog"
-	"net"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/gin-gonic/gin"
 
@@ -35,24 +30,5 @@ func main() {
 	if os.Getenv(gin.EnvGinMode) == "" {
 		gin.SetMode(gin.ReleaseMode)
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := start(ctx, logger); err != nil {
-		logger.Error("country API stopped", "err", err)
-		stop()
-		os.Exit(1)
-	}
-}
-
-func start(ctx context.Context, logger *slog.Logger) error {
-	cfg, err := countryapi.ConfigFromEnv(os.Getenv)
-	if err != nil {
-		return err
-	}
-	l, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return err
-	}
-	return ginapi.Run(ctx, l, cfg, logger, os.Stdout)
+	countryapi.Main(ginapi.Run)
 }

@@ -14,36 +14,8 @@
 package main
 
 import (
-	"context"
-	"log/slog"
-	"net"
-	"os"
-	"os/signal"
-	"syscall"
-
 	"github.com/bouncer-go/bouncer/examples/internal/countryapi"
 	"github.com/bouncer-go/bouncer/examples/nethttp/nethttpapi"
 )
 
-func main() {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := start(ctx, logger); err != nil {
-		logger.Error("country API stopped", "err", err)
-		stop()
-		os.Exit(1)
-	}
-}
-
-func start(ctx context.Context, logger *slog.Logger) error {
-	cfg, err := countryapi.ConfigFromEnv(os.Getenv)
-	if err != nil {
-		return err
-	}
-	l, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return err
-	}
-	return nethttpapi.Run(ctx, l, cfg, logger, os.Stdout)
-}
+func main() { countryapi.Main(nethttpapi.Run) }
