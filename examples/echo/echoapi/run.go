@@ -6,28 +6,25 @@ import (
 	"log/slog"
 	"net"
 
+	"github.com/bouncer-go/bouncer/core/bearer"
 	"github.com/bouncer-go/bouncer/examples/internal/countryapi"
 )
 
-// Run serves the API on l until ctx is done, then shuts down gracefully. It
-// takes the listener, rather than an address, so that tests can serve on a
-// free port. Instructions for the development issuer go to out.
+// Run serves the API on l until ctx is done, then shuts down gracefully
+// (see countryapi.Run).
 func Run(ctx context.Context, l net.Listener, cfg countryapi.Config, logger *slog.Logger, out io.Writer) error {
-	defer l.Close()
-	v, stopIssuer, err := countryapi.Setup(ctx, cfg, logger, out, countryapi.BaseURL(l.Addr()))
-	if err != nil {
-		return err
-	}
-	defer stopIssuer()
-
-	e := newEcho(v, logger)
-	// The banner and "http server started" would go to stdout, among the
-	// development issuer's instructions; Serve logs the address instead.
-	e.HideBanner = true
-	e.HidePort = true
-	e.StdLogger = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
-	e.Server.ReadHeaderTimeout = countryapi.ReadHeaderTimeout
-	e.Listener = l
-	start := func(net.Listener) error { return e.Start("") } // serves e.Listener
-	return countryapi.Serve(ctx, l, logger, start, e.Shutdown)
+	return countryapi.Run(ctx, l, cfg, logger, out, func(v *bearer.Verifier) countryapi.Server {
+		e := newEcho(v, logger)
+		// The banner and "http server started" would go to stdout, among
+		// the development issuer's instructions; Serve logs the address.
+		e.HideBanner = true
+		e.HidePort = true
+		e.StdLogger = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
+		e.Server.ReadHeaderTimeout = countryapi.ReadHeaderTimeout
+		serve := func(l net.Listener) error {
+			e.Listener = l
+			return e.Start("") // serves e.Listener
+		}
+		return countryapi.Server{Serve: serve, Shutdown: e.Shutdown}
+	})
 }

@@ -5,26 +5,15 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 
+	"github.com/bouncer-go/bouncer/core/bearer"
 	"github.com/bouncer-go/bouncer/examples/internal/countryapi"
 )
 
-// Run serves the API on l until ctx is done, then shuts down gracefully. It
-// takes the listener, rather than an address, so that tests can serve on a
-// free port. Instructions for the development issuer go to out.
+// Run serves the API on l until ctx is done, then shuts down gracefully
+// (see countryapi.Run).
 func Run(ctx context.Context, l net.Listener, cfg countryapi.Config, logger *slog.Logger, out io.Writer) error {
-	defer l.Close()
-	v, stopIssuer, err := countryapi.Setup(ctx, cfg, logger, out, countryapi.BaseURL(l.Addr()))
-	if err != nil {
-		return err
-	}
-	defer stopIssuer()
-
-	srv := &http.Server{
-		Handler:           newHandler(v, logger),
-		ReadHeaderTimeout: countryapi.ReadHeaderTimeout,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	return countryapi.Serve(ctx, l, logger, srv.Serve, srv.Shutdown)
+	return countryapi.Run(ctx, l, cfg, logger, out, func(v *bearer.Verifier) countryapi.Server {
+		return countryapi.HTTPServer(newHandler(v, logger), logger)
+	})
 }

@@ -1,0 +1,44 @@
+package countryapi
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+
+	"github.com/bouncer-go/bouncer/core/bearer"
+)
+
+// Server is one framework's way to serve on a listener and to stop.
+type Server struct {
+	Serve    func(net.Listener) error
+	Shutdown func(context.Context) error
+}
+
+// Run serves the API on l until ctx is done, then shuts down gracefully:
+// it sets up the verifier (starting the development issuer when no issuer
+// is configured, with instructions to out), asks build for the framework's
+// server around it, and runs that server through Serve. It takes the
+// listener, rather than an address, so that tests can serve on a free port.
+func Run(ctx context.Context, l net.Listener, cfg Config, logger *slog.Logger, out io.Writer, build func(*bearer.Verifier) Server) error {
+	defer l.Close()
+	v, stopIssuer, err := Setup(ctx, cfg, logger, out, BaseURL(l.Addr()))
+	if err != nil {
+		return err
+	}
+	defer stopIssuer()
+	srv := build(v)
+	return Serve(ctx, l, logger, srv.Serve, srv.Shutdown)
+}
+
+// HTTPServer serves h with net/http, for frameworks whose router is an
+// http.Handler.
+func HTTPServer(h http.Handler, logger *slog.Logger) Server {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	return Server{Serve: srv.Serve, Shutdown: srv.Shutdown}
+}
