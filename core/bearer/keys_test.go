@@ -23,7 +23,6 @@ func serveJWKS(keys ...map[string]any) http.Handler {
 
 func TestRFC8414DiscoveryFallback(t *testing.T) {
 	iss := newIssuer(t)
-	tok := iss.MustMint(t, nil)
 	// An issuer with a path that serves only the RFC 8414 document, as
 	// Spring Authorization Server without OIDC does.
 	issuer := ""
@@ -41,7 +40,7 @@ func TestRFC8414DiscoveryFallback(t *testing.T) {
 	}))
 	defer srv.Close()
 	issuer = srv.URL + "/tenant/one"
-	tok = iss.MustMint(t, map[string]any{"iss": issuer})
+	tok := iss.MustMint(t, map[string]any{"iss": issuer})
 	v, err := bearer.New(bearer.Config{Issuer: issuer, Audiences: []string{testAudience}, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)

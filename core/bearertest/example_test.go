@@ -38,7 +38,7 @@ func Example() {
 		log.Fatal(err)
 	}
 
-	jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
 		log.Fatal(err)
 	}

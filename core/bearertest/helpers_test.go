@@ -60,7 +60,7 @@ func fetchJWKS(t *testing.T, iss *bearertest.Issuer) jose.JSONWebKeySet {
 // go-jose, accepting only alg, and returns the claims.
 func verify(t *testing.T, iss *bearertest.Issuer, tok, alg string) map[string]any {
 	t.Helper()
-	jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
+	jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
 	if err != nil {
 		t.Fatalf("ParseSigned: %v", err)
 	}

@@ -180,7 +180,7 @@ func TestMintWithUnpublishedKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok := iss.MustMint(t, nil, bearertest.WithKey(key))
-	jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.PS256})
+	jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.PS256})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +211,7 @@ func TestMintPayload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
 		t.Fatal(err)
 	}
