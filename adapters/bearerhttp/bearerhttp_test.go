@@ -111,3 +111,46 @@ func TestCustomErrorWriter(t *testing.T) {
 		t.Fatalf("status %d, err %v", w.Code, seen)
 	}
 }
+
+// An API that authenticates every request against a public issuer and
+// guards /admin with another issuer's verifier: a public token carrying a
+// scope named admin must not open /admin.
+func TestStackedVerifiers(t *testing.T) {
+	newIss := func(aud string) *bearertest.Issuer {
+		iss, err := bearertest.NewIssuer(bearertest.WithAudience(aud))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(iss.Close)
+		return iss
+	}
+	pubIss, adminIss := newIss("public-api"), newIss("admin-api")
+	newAuth := func(iss *bearertest.Issuer, aud string) *bearerhttp.Middleware {
+		v, err := bearer.New(bearer.Config{Issuer: iss.URL(), Audiences: []string{aud}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bearerhttp.New(v)
+	}
+	publicAuth, adminAuth := newAuth(pubIss, "public-api"), newAuth(adminIss, "admin-api")
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+	mux := http.NewServeMux()
+	mux.Handle("GET /admin", adminAuth.RequireScope("admin")(ok))
+	mux.Handle("GET /public", ok)
+	h := publicAuth.Authenticate(mux)
+
+	get := func(path, tok string) int {
+		r := httptest.NewRequest(http.MethodGet, path, nil)
+		r.Header.Set("Authorization", "Bearer "+tok)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code
+	}
+	pubTok := pubIss.MustMint(t, map[string]any{"scope": "admin"})
+	if code := get("/public", pubTok); code != 200 {
+		t.Fatalf("public route: %d", code)
+	}
+	if code := get("/admin", pubTok); code != 401 {
+		t.Fatalf("admin route with the public issuer's token: %d; want 401", code)
+	}
+}

@@ -3,10 +3,11 @@ package bearer
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
+
+	josejson "github.com/go-jose/go-jose/v4/json"
 )
 
 // Claims is a verified token's content, normalised across issuers so that
@@ -41,6 +42,17 @@ type Claims struct {
 	TenantID string
 
 	raw []byte
+	// by is the Verifier that produced these claims and self their own
+	// address: Check reuses claims found in a context only when both
+	// match, so claims built or copied outside bouncer are never taken for
+	// verified ones.
+	by   *Verifier
+	self *Claims
+}
+
+// verifiedBy reports whether v produced c, unaltered in place.
+func (c *Claims) verifiedBy(v *Verifier) bool {
+	return c != nil && v != nil && c.self == c && c.by == v
 }
 
 // HasScope reports whether the token grants scope.
@@ -54,8 +66,10 @@ func (c *Claims) Raw() json.RawMessage { return bytes.Clone(c.raw) }
 
 // Decode unmarshals the token's payload into v, for claims that Claims does
 // not normalise (an application's own claims, Keycloak's
-// preferred_username, Entra's oid…).
-func (c *Claims) Decode(v any) error { return json.Unmarshal(c.raw, v) }
+// preferred_username, Entra's oid…). Member names match struct tags
+// exactly, unlike encoding/json, which also matches "Iss" or "ISS" to a
+// field tagged "iss": what Decode reads is what was verified.
+func (c *Claims) Decode(v any) error { return josejson.Unmarshal(c.raw, v) }
 
 // payload is what one pass over a token's claims reads. Fields are
 // permissive in type where issuers differ (aud, scope, roles) and strict
@@ -74,18 +88,22 @@ type payload struct {
 	RealmRoles     stringList
 	ResourceAccess map[string][]string
 	Tid            string
+
+	// What tells an access token from other tokens an issuer signs.
+	Typ         string   // Keycloak's typ claim: "Bearer", "DPoP", "ID", "Refresh"…
+	IDTokenMark string   // the first ID-token-only claim present (nonce, at_hash…)
+	Cnf         []string // the members of cnf: the token's proof-of-possession binding
 }
 
 // parsePayload reads the claims bouncer interprets; other members are
-// skipped, and stay available through Claims.Decode.
+// skipped, and stay available through Claims.Decode. The whole payload is
+// validated on the way (see jsonReader): a token whose claims could be read
+// two ways is refused.
 func parsePayload(b []byte) (*payload, error) {
-	if !json.Valid(b) {
-		return nil, errors.New("claims are not valid JSON")
-	}
 	p := &payload{}
-	err := eachMember(b, func(name string, v []byte) error {
+	err := members(b, func(name, v []byte) error {
 		var err error
-		switch name {
+		switch string(name) {
 		case "iss":
 			p.Iss, err = stringValue(v)
 		case "sub":
@@ -118,6 +136,16 @@ func parsePayload(b []byte) (*payload, error) {
 			err = rolesOf(v, &p.RealmRoles)
 		case "resource_access":
 			err = p.readResourceAccess(v)
+		case "typ":
+			if v[0] == '"' {
+				p.Typ = unquote(v)
+			}
+		case "nonce", "at_hash", "c_hash", "s_hash":
+			if p.IDTokenMark == "" && !isNull(v) {
+				p.IDTokenMark = string(name)
+			}
+		case "cnf":
+			err = p.readCnf(v)
 		}
 		if err != nil {
 			return fmt.Errorf("claim %s: %w", name, err)
@@ -135,8 +163,8 @@ func rolesOf(v []byte, roles *stringList) error {
 	if v[0] != '{' {
 		return errClaimType
 	}
-	return eachMember(v, func(name string, r []byte) error {
-		if name == "roles" {
+	return members(v, func(name, r []byte) error {
+		if string(name) == "roles" {
 			return roles.UnmarshalJSON(r)
 		}
 		return nil
@@ -151,11 +179,27 @@ func (p *payload) readResourceAccess(v []byte) error {
 		return errClaimType
 	}
 	p.ResourceAccess = map[string][]string{}
-	return eachMember(v, func(client string, r []byte) error {
+	return members(v, func(client, r []byte) error {
 		var roles stringList
 		err := rolesOf(r, &roles)
-		p.ResourceAccess[client] = roles
+		p.ResourceAccess[string(client)] = roles
 		return err
+	})
+}
+
+// readCnf records the members of the confirmation claim (RFC 7800): jkt for
+// DPoP (RFC 9449), x5t#S256 for mutual TLS (RFC 8705), jwk and others for
+// proof-of-possession schemes in general.
+func (p *payload) readCnf(v []byte) error {
+	if isNull(v) {
+		return nil
+	}
+	if v[0] != '{' {
+		return errClaimType
+	}
+	return members(v, func(name, _ []byte) error {
+		p.Cnf = append(p.Cnf, string(name))
+		return nil
 	})
 }
 

@@ -1,14 +1,11 @@
 package bearer
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"math"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 var errClaimType = errors.New("unexpected JSON type")
@@ -21,10 +18,7 @@ type numericDate struct {
 }
 
 func (d *numericDate) UnmarshalJSON(b []byte) error {
-	if isNull(b) {
-		return errClaimType
-	}
-	if len(b) == 0 || (b[0] != '-' && (b[0] < '0' || b[0] > '9')) {
+	if b[0] != '-' && (b[0] < '0' || b[0] > '9') {
 		return errClaimType
 	}
 	f, err := strconv.ParseFloat(string(b), 64)
@@ -42,50 +36,70 @@ func (d *numericDate) UnmarshalJSON(b []byte) error {
 type stringList []string
 
 func (l *stringList) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && b[0] == '"' {
-		s, err := unquote(b)
-		if err != nil {
-			return err
-		}
-		*l = stringList{s}
+	switch {
+	case b[0] == '"':
+		*l = stringList{unquote(b)}
 		return nil
-	}
-	if len(b) > 0 && b[0] == '[' {
+	case b[0] == '[':
 		a, err := stringArray(b)
 		*l = a
 		return err
-	}
-	if string(b) == "null" {
+	case isNull(b):
+		*l = nil
 		return nil
 	}
 	return errClaimType
 }
 
+// errScopeSyntax is a scope claim that RFC 6749 §3.3 does not allow.
+var errScopeSyntax = errors.New("scope tokens must be printable ASCII separated by single spaces (RFC 6749 §3.3)")
+
 // spaceList is a scope claim: a space-separated string (RFC 6749 §3.3,
 // Keycloak, oidc-provider, Entra scp) or a JSON array (Spring Authorization
-// Server, some scp issuers).
+// Server, some scp issuers). Tokens are split on a single SP and nothing
+// else, and every scope token must be RFC 6749's printable ASCII: a string
+// holding TAB, LF, NBSP or U+3000 would otherwise be read as several scopes
+// by some readers and as one by others.
 type spaceList []string
 
 func (l *spaceList) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && b[0] == '"' {
-		s, err := unquote(b)
-		if err != nil {
-			return err
+	if b[0] == '"' {
+		s := unquote(b)
+		if s == "" {
+			*l = nil
+			return nil
 		}
-		*l = strings.Fields(s)
+		out := make([]string, 0, strings.Count(s, " ")+1)
+		for tok := range strings.SplitSeq(s, " ") {
+			if !isScopeToken(tok) {
+				return errScopeSyntax
+			}
+			out = append(out, tok)
+		}
+		*l = out
 		return nil
 	}
-	return (*stringList)(l).UnmarshalJSON(b)
+	if err := (*stringList)(l).UnmarshalJSON(b); err != nil {
+		return err
+	}
+	for _, tok := range *l {
+		if !isScopeToken(tok) {
+			return errScopeSyntax
+		}
+	}
+	return nil
 }
 
-// unquote decodes a JSON string token. The decoder has already validated
-// it, so one without escapes is its bytes between the quotes; only escaped
-// strings go through the general decoder.
-func unquote(b []byte) (string, error) {
-	if bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b) {
-		return string(b[1 : len(b)-1]), nil
+// isScopeToken matches RFC 6749 §3.3's scope-token:
+// 1*( %x21 / %x23-5B / %x5D-7E ).
+func isScopeToken(s string) bool {
+	if s == "" {
+		return false
 	}
-	var s string
-	err := json.Unmarshal(b, &s)
-	return s, err
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }

@@ -1,6 +1,7 @@
 package bearer
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -12,12 +13,25 @@ type Config struct {
 	// Issuer is the issuer identifier, e.g. "https://sso.example.com/realms/api"
 	// for Keycloak or "https://login.microsoftonline.com/<tenant>/v2.0" for
 	// Entra ID. Tokens must carry it in iss exactly, and discovery must
-	// confirm it. Required.
+	// confirm it. It must be https, except on a loopback host (localhost,
+	// 127.0.0.0/8, ::1), or with InsecureAllowHTTP. Required.
 	Issuer string
 
 	// JWKSURL, when set, is where the issuer's keys are read, and discovery
-	// is skipped. The iss check stays.
+	// is skipped. The iss check stays. The https rule of Issuer applies.
 	JWKSURL string
+
+	// InsecureAllowHTTP lets the issuer, its discovery document and its key
+	// set be fetched over plain http from any host. Whoever can alter that
+	// traffic can then make this API accept tokens they signed themselves.
+	// Loopback hosts need no such switch.
+	InsecureAllowHTTP bool
+
+	// AllowRedirectsAcrossOrigins lets discovery and key fetches follow
+	// redirects to another scheme, host or port. By default only
+	// redirects within the same origin are followed, and a redirect from
+	// https to http never is.
+	AllowRedirectsAcrossOrigins bool
 
 	// Audiences this API answers to; a token must name at least one of them
 	// in aud. Required unless InsecureAcceptAnyAudience is set.
@@ -35,17 +49,29 @@ type Config struct {
 	Algorithms []string
 
 	// Leeway tolerated for clock skew on exp, nbf and iat. Zero means 60s;
-	// a negative value means none.
+	// a negative value means none; at most 10 minutes.
 	Leeway time.Duration
 
-	// RequireAccessTokenType enforces RFC 9068: the typ header must be
-	// at+jwt or application/at+jwt. By default JWT and a missing typ are
-	// also accepted, because Keycloak sends JWT and Spring Authorization
-	// Server sends none. Any other typ (dpop+jwt, an ID token's…) is always
-	// refused.
+	// RequireAccessTokenType enforces RFC 9068's typ: the header must say
+	// at+jwt or application/at+jwt. By default JWT (or application/jwt) and
+	// a missing typ are also accepted, because Keycloak sends JWT and
+	// Spring Authorization Server sends none. Any other typ (dpop+jwt, an
+	// ID token's…) is always refused, and so are tokens whose claims show
+	// they are ID tokens (nonce, at_hash, Keycloak's typ "ID").
 	RequireAccessTokenType bool
 
-	// MaxTokenBytes bounds the token's length. Zero means 16 KiB.
+	// StrictRFC9068 accepts only tokens of RFC 9068's profile: the typ of
+	// RequireAccessTokenType, and the claims of its §2.2 all present (iss,
+	// exp, aud, sub, client_id, iat, jti).
+	StrictRFC9068 bool
+
+	// MaxTokenLifetime, when set, refuses tokens whose exp is more than
+	// this after their iat (and tokens without iat), so that a leaked
+	// long-lived token is not accepted. Zero means no limit.
+	MaxTokenLifetime time.Duration
+
+	// MaxTokenBytes bounds the token's length. Zero means 16 KiB; at most
+	// 1 MiB.
 	MaxTokenBytes int
 
 	// AllowQueryToken accepts a token in the access_token query parameter
@@ -64,28 +90,30 @@ type Config struct {
 	// connect timeout and a 15s overall timeout.
 	HTTPClient *http.Client
 
-	// FetchTimeout bounds one discovery and key-set fetch. Zero means 10s.
+	// FetchTimeout bounds one discovery and key-set fetch. Zero means 10s;
+	// within 100ms and 2 minutes.
 	FetchTimeout time.Duration
 
 	// RefetchCooldown is the least time between two key-set fetches caused
 	// by tokens with an unknown kid, so forged kids cannot turn into a flood
-	// against the issuer. Zero means 10s.
+	// against the issuer. Zero means 10s; within 1s and 1 hour.
 	RefetchCooldown time.Duration
 
 	// KeyMaxAge is how long a fetched key set is used before it is
 	// refreshed in the background, when the issuer's JWKS answer carries
 	// no Cache-Control max-age or Expires (those are honoured, within 30s
-	// and 24h). Zero means 5 minutes.
+	// and 24h). Zero means 5 minutes; within 30s and 24 hours.
 	KeyMaxAge time.Duration
 
 	// MaxStale is how long past its refresh time a key set stays in use
 	// while the issuer cannot be reached, so an issuer outage does not
 	// become an API outage. After it, requests get 503. Zero means 12
-	// hours.
+	// hours; at most 30 days (a larger value, up to math.MaxInt64, means
+	// 30 days).
 	MaxStale time.Duration
 
 	// MaxKeys bounds how many keys are kept from the issuer's set. Zero
-	// means 64.
+	// means 64; at most 1024.
 	MaxKeys int
 
 	// Logger receives key events (fetch failures and stale keys at Warn,
@@ -109,6 +137,43 @@ const (
 	defaultMaxStale      = 12 * time.Hour
 	defaultMaxKeys       = 64
 )
+
+// Bounds on the settings: every value a Config can hold must give a
+// working verifier, so out-of-range values are refused (negative) or
+// clamped (too large), never left to overflow time arithmetic.
+const (
+	maxLeeway       = 10 * time.Minute
+	maxTokenBytes   = 1 << 20
+	minFetchTimeout = 100 * time.Millisecond
+	maxFetchTimeout = 2 * time.Minute
+	minCooldown     = time.Second
+	maxCooldown     = time.Hour
+	maxMaxStale     = 30 * 24 * time.Hour
+	maxMaxKeys      = 1024
+)
+
+// within reads a configured duration: zero means def, a negative value is
+// an error, and the rest is clamped to [lo, hi].
+func within(name string, d, def, lo, hi time.Duration) (time.Duration, error) {
+	switch {
+	case d == 0:
+		return def, nil
+	case d < 0:
+		return 0, fmt.Errorf("bearer: Config.%s is negative (%v)", name, d)
+	}
+	return min(max(d, lo), hi), nil
+}
+
+// count reads a configured bound the same way.
+func count(name string, n, def, hi int) (int, error) {
+	switch {
+	case n == 0:
+		return def, nil
+	case n < 0:
+		return 0, fmt.Errorf("bearer: Config.%s is negative (%d)", name, n)
+	}
+	return min(n, hi), nil
+}
 
 func orDefault[T comparable](v, def T) T {
 	var zero T

@@ -2,7 +2,6 @@ package bearer
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	josejson "github.com/go-jose/go-jose/v4/json"
 )
 
 // metadata is the part of an issuer's discovery document bouncer uses.
@@ -56,8 +56,9 @@ func discover(ctx context.Context, client *http.Client, issuer string) (*metadat
 	if err != nil {
 		return nil, fmt.Errorf("discovery: %w", err)
 	}
+	// Exact member names, no repeats: see parseJWKS.
 	var md metadata
-	if err := json.Unmarshal(body, &md); err != nil {
+	if err := josejson.Unmarshal(body, &md); err != nil {
 		return nil, fmt.Errorf("discovery: the metadata is not JSON: %w", err)
 	}
 	if md.IssuerURL != issuer {

@@ -33,6 +33,8 @@ var (
 	ErrIssuer            = errors.New("bearer: wrong issuer")
 	ErrAudience          = errors.New("bearer: wrong audience")
 	ErrType              = errors.New("bearer: wrong token type")
+	ErrSenderConstrained = errors.New("bearer: sender-constrained token presented as a bearer token")
+	ErrLifetime          = errors.New("bearer: token lifetime too long")
 	ErrInsufficientScope = errors.New("bearer: insufficient scope")
 	ErrIssuerUnavailable = errors.New("bearer: issuer unavailable")
 )
@@ -56,19 +58,39 @@ type Error struct {
 	Err error
 }
 
+// Error is the sentinel's message and the description. It is safe on an
+// Error built by hand without Err.
 func (e *Error) Error() string {
-	if e.Description == "" {
-		return e.Err.Error()
+	msg := "bearer: request refused"
+	if err := e.Unwrap(); err != nil {
+		msg = err.Error()
 	}
-	return e.Err.Error() + ": " + e.Description
+	if e.Description == "" {
+		return msg
+	}
+	return msg + ": " + e.Description
 }
 
-func (e *Error) Unwrap() error { return e.Err }
+// Unwrap returns Err; for an Error built without one, the sentinel of its
+// Code (ErrInsufficientScope, ErrInvalidRequest), so that errors.Is works
+// on hand-built refusals too.
+func (e *Error) Unwrap() error {
+	if e.Err != nil {
+		return e.Err
+	}
+	switch e.Code {
+	case CodeInsufficientScope:
+		return ErrInsufficientScope
+	case CodeInvalidRequest:
+		return ErrInvalidRequest
+	}
+	return nil
+}
 
 // StatusCode is the HTTP status for the error: 400, 401, 403 or 503.
 func (e *Error) StatusCode() int {
 	switch {
-	case errors.Is(e.Err, ErrIssuerUnavailable):
+	case e.Err != nil && errors.Is(e.Err, ErrIssuerUnavailable):
 		return http.StatusServiceUnavailable
 	case e.Code == CodeInvalidRequest:
 		return http.StatusBadRequest
@@ -127,6 +149,13 @@ func quotable(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// NewInsufficientScope is the refusal of a Policy of your own: 403
+// insufficient_scope with description, naming the scopes that would grant
+// access (if any) in the challenge. It wraps ErrInsufficientScope.
+func NewInsufficientScope(description string, scopes ...string) *Error {
+	return &Error{Code: CodeInsufficientScope, Err: ErrInsufficientScope, Description: description, Scope: scopes}
 }
 
 func newError(code Code, sentinel error, format string, args ...any) *Error {

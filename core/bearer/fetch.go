@@ -2,10 +2,12 @@ package bearer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -15,10 +17,38 @@ import (
 const maxDocumentBytes = 1 << 20
 
 // statusError is a non-200 answer, kept so discovery can tell 404 from an
-// outage.
+// outage, with the Retry-After of a 429 or 503.
 type statusError struct {
-	url    string
-	status int
+	url        string
+	status     int
+	retryAfter time.Duration
+}
+
+// retryAfterOf is the wait an issuer asked for in the answer that err
+// reports, or zero.
+func retryAfterOf(err error) time.Duration {
+	var se *statusError
+	if errors.As(err, &se) {
+		return se.retryAfter
+	}
+	return 0
+}
+
+// parseRetryAfter reads Retry-After as seconds or as an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		return time.Duration(min(secs, int64(maxRetryAfter/time.Second))) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0)
+	}
+	return 0
 }
 
 func (e *statusError) Error() string {
@@ -40,7 +70,11 @@ func getDocument(ctx context.Context, client *http.Client, url string) ([]byte, 
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
-		return nil, nil, &statusError{url: url, status: resp.StatusCode}
+		se := &statusError{url: url, status: resp.StatusCode}
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+			se.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		}
+		return nil, nil, se
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDocumentBytes+1))
 	if err != nil {

@@ -121,7 +121,7 @@ func TestScopeAndRoleSpellings(t *testing.T) {
 		scopes []string
 		roles  []string
 	}{
-		{"scope string", map[string]any{"scope": "a b  c"}, []string{"a", "b", "c"}, nil},
+		{"scope string", map[string]any{"scope": "a b c"}, []string{"a", "b", "c"}, nil},
 		{"scope array", map[string]any{"scope": []string{"a", "b"}}, []string{"a", "b"}, nil},
 		{"scp string", map[string]any{"scp": "a b"}, []string{"a", "b"}, nil},
 		{"scp array", map[string]any{"scp": []string{"a"}}, []string{"a"}, nil},

@@ -1,6 +1,9 @@
 package bearer
 
-import "sync/atomic"
+import (
+	"strings"
+	"sync/atomic"
+)
 
 // maxCachedHeaders bounds the header cache. An issuer signs with a handful
 // of keys, so its tokens share a handful of headers.
@@ -23,7 +26,14 @@ func (c *headerCache) get(segment string) (*header, bool) {
 	return h, ok
 }
 
+// add remembers h for segment. The segment is cloned only when it is
+// added: an adapter may hand over a token that aliases a request buffer its
+// server reuses (fasthttp does), and the cache outlives it.
 func (c *headerCache) add(segment string, h header) {
+	if _, ok := c.get(segment); ok {
+		return
+	}
+	segment = strings.Clone(segment)
 	for {
 		old := c.m.Load()
 		var n int

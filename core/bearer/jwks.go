@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/go-jose/go-jose/v4"
+	josejson "github.com/go-jose/go-jose/v4/json"
 )
 
 // minRSABits is the smallest RSA modulus accepted (RFC 7518 §3.3).
@@ -82,14 +83,18 @@ type skippedKey struct {
 // symmetric key, an unknown key type, a short RSA modulus…) is skipped and
 // reported, never allowed to spoil the rest of the set.
 func parseJWKS(body []byte, maxKeys int) (*keySet, []skippedKey, error) {
+	// go-jose's encoding/json fork matches member names exactly and
+	// refuses repeated ones: {"KEYS":[…]} holds no keys, and neither does
+	// {"keys":[…],"keys":[…]}.
 	var doc struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
-	if err := json.Unmarshal(body, &doc); err != nil {
+	if err := josejson.Unmarshal(body, &doc); err != nil {
 		return nil, nil, fmt.Errorf("the JWKS is not a JSON object with a keys array: %w", err)
 	}
 	set := &keySet{byID: make(map[string]*publicKey, len(doc.Keys))}
 	var skipped []skippedKey
+	twice := map[string]bool{}
 	for _, raw := range doc.Keys {
 		if set.len() >= maxKeys {
 			skipped = append(skipped, skippedKey{reason: fmt.Sprintf("more than %d keys published", maxKeys)})
@@ -104,10 +109,12 @@ func parseJWKS(body []byte, maxKeys int) (*keySet, []skippedKey, error) {
 			set.noKid = append(set.noKid, k)
 			continue
 		}
-		if _, dup := set.byID[k.id]; dup {
-			// Two keys under one kid would make the choice depend on order.
+		if _, dup := set.byID[k.id]; dup || twice[k.id] {
+			// Two keys under one kid would make the choice depend on
+			// order: every key published under it is left out.
 			delete(set.byID, k.id)
-			skipped = append(skipped, skippedKey{kid: k.id, reason: "kid published twice"})
+			twice[k.id] = true
+			skipped = append(skipped, skippedKey{kid: k.id, reason: "kid published more than once"})
 			continue
 		}
 		set.byID[k.id] = k
@@ -119,16 +126,18 @@ func parseJWK(raw json.RawMessage) (*publicKey, error) {
 	var jwk jose.JSONWebKey
 	var meta jwkMeta
 	k := &publicKey{}
-	if err := json.Unmarshal(raw, &jwk); err != nil {
+	if err := jwk.UnmarshalJSON(raw); err != nil {
 		var id struct {
 			Kid string `json:"kid"`
 		}
-		_ = json.Unmarshal(raw, &id)
+		_ = josejson.Unmarshal(raw, &id)
 		k.id = id.Kid
 		return k, fmt.Errorf("unusable JWK: %v", err)
 	}
 	k.id, k.alg, k.key = jwk.KeyID, jwk.Algorithm, jwk.Key
-	_ = json.Unmarshal(raw, &meta)
+	if err := josejson.Unmarshal(raw, &meta); err != nil {
+		return k, fmt.Errorf("unusable JWK: %v", err)
+	}
 	switch {
 	case jwk.Use != "" && jwk.Use != "sig":
 		return k, fmt.Errorf("use is %q, not sig", jwk.Use)
@@ -150,6 +159,14 @@ func parseJWK(raw json.RawMessage) (*publicKey, error) {
 	case *rsa.PublicKey:
 		if key.N.BitLen() < minRSABits {
 			return k, fmt.Errorf("RSA modulus of %d bits is below %d", key.N.BitLen(), minRSABits)
+		}
+		// Such keys can never verify a signature: an RSA modulus is the
+		// product of two odd primes and its public exponent is odd.
+		if key.N.Bit(0) == 0 {
+			return k, fmt.Errorf("RSA modulus is even")
+		}
+		if key.E < 3 || key.E%2 == 0 {
+			return k, fmt.Errorf("RSA public exponent %d is not an odd number above 2", key.E)
 		}
 	case *ecdsa.PublicKey, ed25519.PublicKey:
 	default:

@@ -1,7 +1,10 @@
 package bearer
 
 import (
+	"encoding/json"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -74,5 +77,85 @@ func TestSegmentsMustBeCanonicalBase64URL(t *testing.T) {
 	}
 	if b, err := decodeSegment("YQ"); err != nil || string(b) != "a" {
 		t.Fatalf("decodeSegment(YQ) = %q, %v", b, err)
+	}
+}
+
+// A kid published more than once is left out however many times it
+// appears: which of its keys verifies would otherwise depend on order.
+func TestParseJWKSDropsEveryCopyOfARepeatedKid(t *testing.T) {
+	ed := `{"kty":"OKP","crv":"Ed25519","kid":"K","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}`
+	for n := 2; n <= 5; n++ {
+		entries := slices.Repeat([]string{ed}, n)
+		set, skipped, err := parseJWKS([]byte(`{"keys":[`+strings.Join(entries, ",")+`]}`), 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if set.len() != 0 || len(skipped) != n-1 {
+			t.Fatalf("%d copies: kept %d, skipped %d", n, set.len(), len(skipped))
+		}
+	}
+}
+
+// RSA keys that can never verify anything are skipped with a reason rather
+// than kept silently.
+func TestParseJWKSSkipsImpossibleRSAKeys(t *testing.T) {
+	body, err := os.ReadFile("../../testdata/jwks/keycloak-realm.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	good := doc.Keys[0]
+	delete(good, "x5c")
+	delete(good, "x5t")
+	delete(good, "x5t#S256")
+	n, _ := b64.DecodeString(good["n"].(string))
+	evenN := slices.Clone(n)
+	evenN[len(evenN)-1] &^= 1
+	for name, edit := range map[string]func(map[string]any){
+		"even modulus":  func(k map[string]any) { k["n"] = b64.EncodeToString(evenN) },
+		"even exponent": func(k map[string]any) { k["e"] = "AQAA" },
+		"exponent 1":    func(k map[string]any) { k["e"] = "AQ" },
+	} {
+		k := maps.Clone(good)
+		edit(k)
+		b, _ := json.Marshal(map[string]any{"keys": []any{k}})
+		set, skipped, err := parseJWKS(b, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if set.len() != 0 || len(skipped) != 1 {
+			t.Errorf("%s: kept %d, skipped %v", name, set.len(), skipped)
+		}
+	}
+}
+
+// JWKS member names are case-sensitive: "KEYS" is not "keys", "KEY_OPS" is
+// not "key_ops", and a member may not repeat.
+func TestJWKSMemberNamesAreExact(t *testing.T) {
+	ed := `{"kty":"OKP","crv":"Ed25519","kid":"K","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"`
+	for _, tc := range []struct {
+		body string
+		kept int
+	}{
+		{`{"keys":[` + ed + `}]}`, 1},
+		{`{"KEYS":[` + ed + `}]}`, 0},
+		{`{"keys":[` + ed + `,"key_ops":["encrypt"]}]}`, 0},
+		{`{"keys":[` + ed + `,"KEY_OPS":["encrypt"]}]}`, 1},
+		{`{"keys":[` + ed + `,"use":"enc"}]}`, 0},
+		{`{"keys":[` + ed + `,"use":"sig","use":"enc"}]}`, 0},
+		{`{"keys":[` + ed + `,"key_ops":["verify"],"key_ops":["encrypt"]}]}`, 0},
+	} {
+		set, _, err := parseJWKS([]byte(tc.body), 64)
+		if got := set.len(); got != tc.kept {
+			t.Errorf("%s: kept %d (err %v); want %d", tc.body, got, err, tc.kept)
+		}
+	}
+	if _, _, err := parseJWKS([]byte(`{"keys":[],"keys":[`+ed+`}]}`), 64); err == nil {
+		t.Error("a repeated keys member was accepted")
 	}
 }

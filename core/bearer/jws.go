@@ -2,7 +2,7 @@ package bearer
 
 import (
 	"encoding/base64"
-	"encoding/json"
+	"fmt"
 	"strings"
 )
 
@@ -13,13 +13,11 @@ var b64 = base64.RawURLEncoding.Strict()
 
 // header is the part of the JOSE header that verification reads. Key hints
 // that would let the token choose its own key (jku, jwk, x5u, x5c) are
-// deliberately absent: keys come from the issuer's JWKS only.
+// deliberately not read: keys come from the issuer's JWKS only.
 type header struct {
-	Alg  string          `json:"alg"`
-	Kid  string          `json:"kid"`
-	Typ  string          `json:"typ"`
-	Enc  string          `json:"enc"`
-	Crit json.RawMessage `json:"crit"`
+	Alg string
+	Kid string
+	Typ string
 }
 
 // jws is a compact JWS split into its parts; payload is decoded, the
@@ -36,12 +34,9 @@ type jws struct {
 // extension, since none is understood here (RFC 7515 §4.1.11).
 func parseJWS(token string, seen *headerCache) (*jws, *Error) {
 	h, rest, ok := strings.Cut(token, ".")
-	if !ok {
-		return nil, tokenError(ErrMalformed, "the token is not a compact JWS")
-	}
-	p, s, ok := strings.Cut(rest, ".")
-	if !ok || strings.IndexByte(s, '.') >= 0 {
-		return nil, tokenError(ErrMalformed, "the token is not a compact JWS (encrypted tokens are not accepted)")
+	p, s, ok2 := strings.Cut(rest, ".")
+	if !ok || !ok2 || strings.IndexByte(s, '.') >= 0 {
+		return nil, segmentsError(token)
 	}
 	var t jws
 	if hdr, ok := seen.get(h); ok {
@@ -60,21 +55,63 @@ func parseJWS(token string, seen *headerCache) (*jws, *Error) {
 	return &t, nil
 }
 
+// segmentsError describes a token that is not three dot-separated segments,
+// so that an operator can tell an opaque token from an encrypted one.
+func segmentsError(token string) *Error {
+	switch n := strings.Count(token, ".") + 1; n {
+	case 1:
+		return tokenError(ErrMalformed, "the token is not a compact JWS")
+	case 5:
+		return tokenError(ErrMalformed, "the token is a JWE (five segments): encrypted tokens are not accepted")
+	default:
+		return tokenError(ErrMalformed, "the token has %d dot-separated segments, not the 3 of a signed JWT", n)
+	}
+}
+
+// parseHeader reads the JOSE header. Member names are compared exactly and
+// may not repeat (RFC 7515 §4): {"alg":"none","ALG":"EdDSA"} has an alg of
+// "none", and {"alg":…,"alg":…} has none at all.
 func parseHeader(segment string, h *header) *Error {
 	hb, err := decodeSegment(segment)
 	if err != nil {
 		return tokenError(ErrMalformed, "the token header is not base64url")
 	}
-	if json.Unmarshal(hb, h) != nil {
-		return tokenError(ErrMalformed, "the token header is not a JSON object")
+	var refusal *Error
+	err = members(hb, func(name, v []byte) error {
+		var err error
+		switch string(name) {
+		case "alg":
+			h.Alg, err = headerString(v)
+		case "kid":
+			h.Kid, err = headerString(v)
+		case "typ":
+			h.Typ, err = headerString(v)
+		case "enc":
+			refusal = tokenError(ErrMalformed, "the token is a JWE (enc header): encrypted tokens are not accepted")
+		case "crit":
+			refusal = tokenError(ErrMalformed, "the token names critical header extensions that are not supported")
+		case "b64":
+			// RFC 7797's unencoded payload changes what is signed; it is
+			// only legal as a critical extension, which is refused anyway.
+			refusal = tokenError(ErrMalformed, "the token uses the unsupported b64 header")
+		}
+		if err != nil {
+			return fmt.Errorf("header %s: %w", name, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return tokenError(ErrMalformed, "the token header is not a valid JSON object: %v", err)
 	}
-	if h.Enc != "" {
-		return tokenError(ErrMalformed, "encrypted tokens are not accepted")
+	return refusal
+}
+
+// headerString reads a header member that must be a string.
+func headerString(v []byte) (string, error) {
+	if v[0] != '"' {
+		return "", errClaimType
 	}
-	if h.Crit != nil {
-		return tokenError(ErrMalformed, "the token names critical header extensions that are not supported")
-	}
-	return nil
+	return unquote(v), nil
 }
 
 func decodeSegment(s string) ([]byte, error) {

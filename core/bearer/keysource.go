@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"math/rand/v2"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -26,6 +28,7 @@ import (
 type keySource struct {
 	client   *http.Client
 	issuer   string
+	insecure bool          // Config.InsecureAllowHTTP
 	timeout  time.Duration // one discovery + JWKS round
 	cooldown time.Duration // least time between fetches caused by unknown kids
 	maxAge   time.Duration // refresh interval when the issuer sends no caching headers
@@ -46,6 +49,7 @@ type keySource struct {
 	fetchedAt time.Time     // last successful fetch
 	attemptAt time.Time     // last fetch started
 	failures  int           // consecutive failed fetches
+	wait      time.Duration // least time before the next fetch after a failure
 	lastErr   error         // why the last fetch failed
 	inflight  chan struct{} // closed when the running fetch ends
 }
@@ -53,6 +57,9 @@ type keySource struct {
 const (
 	minRetry = 250 * time.Millisecond
 	maxRetry = time.Second
+	// maxRetryAfter bounds how long an issuer's Retry-After may hold back
+	// fetches: requests get 503 meanwhile.
+	maxRetryAfter = time.Minute
 )
 
 var errUnknownKey = tokenError(ErrUnknownKey, "no signing key of the issuer matches the token's key id")
@@ -77,7 +84,17 @@ func (s *keySource) key(ctx context.Context, kid string, a *algorithm) (*publicK
 	if k, ok := s.keys.Load().lookup(kid, a); ok {
 		return k, nil
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, cancelled(err)
+	}
 	return nil, errUnknownKey
+}
+
+// cancelled reports a request that ended while it waited for a fetch: it
+// was not judged, and errors.Is(err, context.Canceled) (or
+// DeadlineExceeded) holds for the application.
+func cancelled(err error) *Error {
+	return &Error{Err: fmt.Errorf("%w: %w", ErrIssuerUnavailable, err), Description: "the request ended while the issuer's keys were being fetched", RetryAfter: time.Second}
 }
 
 // keyCold serves a request while no usable keys are held: it fetches,
@@ -86,6 +103,9 @@ func (s *keySource) keyCold(ctx context.Context, kid string, a *algorithm) (*pub
 	s.sync(ctx, s.backoffOver)
 	set := s.keys.Load()
 	if set == nil || s.now().UnixNano() >= s.expireAt.Load() {
+		if err := ctx.Err(); err != nil {
+			return nil, cancelled(err)
+		}
 		return nil, s.unavailable()
 	}
 	if k, ok := set.lookup(kid, a); ok {
@@ -127,7 +147,16 @@ func (s *keySource) backoff() time.Duration {
 	if s.failures == 0 {
 		return 0
 	}
-	return min(minRetry<<min(s.failures-1, 8), maxRetry)
+	return s.wait
+}
+
+// retryWait is the wait after the n-th consecutive failure: doubling from
+// minRetry up to maxRetry, with ±20% jitter so a fleet does not retry in
+// step, and never less than what the issuer asked for with Retry-After.
+func retryWait(n int, retryAfter time.Duration) time.Duration {
+	d := min(minRetry<<min(n-1, 8), maxRetry)
+	d = time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+	return max(d, min(retryAfter, maxRetryAfter))
 }
 
 func (s *keySource) backoffOver(now time.Time) bool {
@@ -193,6 +222,7 @@ func (s *keySource) record(res loadResult) []Event {
 	now := s.now()
 	if res.err != nil {
 		s.failures++
+		s.wait = retryWait(s.failures, retryAfterOf(res.err))
 		s.lastErr = res.err
 		events = append(events, Event{Kind: EventFetchFailed, Err: res.err})
 		if old := s.keys.Load(); old != nil {
@@ -206,10 +236,11 @@ func (s *keySource) record(res loadResult) []Event {
 	s.keys.Store(res.set)
 	s.fetchedAt = now
 	s.failures = 0
+	s.wait = 0
 	s.lastErr = nil
 	fresh := freshFor(res.header, now, s.maxAge)
-	s.refreshAt.Store(now.Add(fresh).UnixNano())
-	s.expireAt.Store(now.Add(fresh + s.maxStale).UnixNano())
+	s.refreshAt.Store(addNanos(now, fresh))
+	s.expireAt.Store(addNanos(now, fresh+s.maxStale))
 	return append(events,
 		Event{Kind: EventFetchSucceeded, Keys: res.set.len()},
 		Event{Kind: EventRefreshScheduled, Next: fresh})
@@ -234,6 +265,10 @@ func (s *keySource) load(ctx context.Context, jwksURL string) (res loadResult) {
 		}
 		jwksURL, res.jwksURL = md.JWKSURL, md.JWKSURL
 	}
+	if err := secureURL(jwksURL, s.insecure); err != nil {
+		res.err = fmt.Errorf("jwks_uri: %w", err)
+		return res
+	}
 	body, header, err := getDocument(ctx, s.client, jwksURL)
 	if err != nil {
 		res.err = fmt.Errorf("jwks: %w", err)
@@ -253,6 +288,15 @@ func (s *keySource) load(ctx context.Context, jwksURL string) (res loadResult) {
 	}
 	res.set, res.header = set, header
 	return res
+}
+
+// addNanos is t+d in Unix nanoseconds, saturating instead of overflowing.
+func addNanos(t time.Time, d time.Duration) int64 {
+	n := t.UnixNano()
+	if d > 0 && n > math.MaxInt64-int64(d) {
+		return math.MaxInt64
+	}
+	return n + int64(d)
 }
 
 func diffKeys(old, next *keySet) []Event {

@@ -8,8 +8,8 @@ import (
 )
 
 // Policy decides whether verified claims grant access to a route. A refusal
-// should be an *Error with CodeInsufficientScope (the Require functions
-// build them); any other error is treated as insufficient scope too.
+// should be an *Error from NewInsufficientScope (the Require functions build
+// them); any other error is treated as insufficient scope too.
 type Policy interface {
 	Authorize(c *Claims) error
 }

@@ -54,16 +54,18 @@ func TestPolicies(t *testing.T) {
 }
 
 func TestCheckReusesClaimsInContext(t *testing.T) {
-	v, err := bearer.New(bearer.Config{Issuer: "https://issuer.example", Audiences: []string{"api"}})
+	iss := newIssuer(t)
+	v := newVerifier(t, iss)
+	c, err := v.Verify(bg, iss.MustMint(t, map[string]any{"scope": "a"}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &bearer.Claims{Scopes: []string{"a"}}
-	ctx := bearer.NewContext(bg, c)
-	got, err := v.Check(ctx, withAuth(), bearer.RequireScope("a"))
+	got, err := v.Check(bearer.NewContext(bg, c), withAuth(), bearer.RequireScope("a"))
 	if err != nil || got != c {
 		t.Fatalf("Check = %v, %v", got, err)
 	}
 	_, err = v.Check(bg, withAuth(), bearer.RequireScope("a"))
+	wantRefusal(t, err, bearer.ErrMissingToken, 401)
+	_, err = v.Check(bearer.NewContext(bg, &bearer.Claims{Scopes: []string{"a"}}), withAuth(), bearer.RequireScope("a"))
 	wantRefusal(t, err, bearer.ErrMissingToken, 401)
 }

@@ -122,13 +122,18 @@ func (v *Verifier) Authenticate(ctx context.Context, r Request) (*Claims, error)
 	return v.Verify(ctx, tok)
 }
 
-// Check is what every middleware does with a request: reuse the claims an
-// earlier middleware put in ctx, or authenticate r, then apply the
-// policies. It returns the claims to store in the request's context, or the
-// refusal, always a *Error, to render with Response.
+// Check is what every middleware does with a request: reuse the claims
+// that this same Verifier produced for an earlier middleware on the request,
+// or authenticate r, then apply the policies. It returns the claims to store
+// in the request's context, or the refusal, always a *Error, to render with
+// Response.
+//
+// Claims in ctx that another Verifier produced (an outer middleware trusting
+// another issuer or audience), or that were built or copied outside bouncer,
+// are never reused: the request's own token is verified instead.
 func (v *Verifier) Check(ctx context.Context, r Request, policies ...Policy) (*Claims, error) {
 	c, ok := FromContext(ctx)
-	if !ok {
+	if !ok || !c.verifiedBy(v) {
 		var err error
 		if c, err = v.Authenticate(ctx, r); err != nil {
 			return nil, err

@@ -3,7 +3,9 @@ package bearer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -13,19 +15,21 @@ import (
 // still valid. It is safe for concurrent use; build one per issuer and share
 // it.
 type Verifier struct {
-	issuer     string
-	audiences  []string
-	anyAud     bool
-	algs       map[string]*algorithm
-	leeway     time.Duration
-	strictTyp  bool
-	maxBytes   int
-	allowQuery bool
-	allowForm  bool
-	realm      string
-	now        func() time.Time
-	keys       *keySource
-	headers    headerCache
+	issuer      string
+	audiences   []string
+	anyAud      bool
+	algs        map[string]*algorithm
+	leeway      time.Duration
+	strictTyp   bool
+	rfc9068     bool
+	maxLifetime time.Duration
+	maxBytes    int
+	allowQuery  bool
+	allowForm   bool
+	realm       string
+	now         func() time.Time
+	keys        *keySource
+	headers     headerCache
 }
 
 // New builds a Verifier. It checks the configuration only: nothing is
@@ -38,6 +42,14 @@ func New(cfg Config) (*Verifier, error) {
 	if _, err := discoveryURLs(cfg.Issuer); err != nil {
 		return nil, err
 	}
+	if err := secureURL(cfg.Issuer, cfg.InsecureAllowHTTP); err != nil {
+		return nil, fmt.Errorf("bearer: Config.Issuer: %w", err)
+	}
+	if cfg.JWKSURL != "" {
+		if err := secureURL(cfg.JWKSURL, cfg.InsecureAllowHTTP); err != nil {
+			return nil, fmt.Errorf("bearer: Config.JWKSURL: %w", err)
+		}
+	}
 	if len(cfg.Audiences) == 0 && !cfg.InsecureAcceptAnyAudience {
 		return nil, errors.New("bearer: Config.Audiences is empty; name this API's audience, or set InsecureAcceptAnyAudience to accept tokens meant for any API")
 	}
@@ -48,51 +60,69 @@ func New(cfg Config) (*Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	leeway := orDefault(cfg.Leeway, defaultLeeway)
+	leeway := min(orDefault(cfg.Leeway, defaultLeeway), maxLeeway)
 	if leeway < 0 {
 		leeway = 0
+	}
+	var errs []error
+	setting := func(name string, d, def, lo, hi time.Duration) time.Duration {
+		d, err := within(name, d, def, lo, hi)
+		errs = append(errs, err)
+		return d
+	}
+	number := func(name string, n, def, hi int) int {
+		n, err := count(name, n, def, hi)
+		errs = append(errs, err)
+		return n
+	}
+	maxLifetime := setting("MaxTokenLifetime", cfg.MaxTokenLifetime, 0, 0, math.MaxInt64)
+	maxBytes := number("MaxTokenBytes", cfg.MaxTokenBytes, defaultMaxTokenBytes, maxTokenBytes)
+	keys := &keySource{
+		issuer:   cfg.Issuer,
+		jwksURL:  cfg.JWKSURL,
+		insecure: cfg.InsecureAllowHTTP,
+		timeout:  setting("FetchTimeout", cfg.FetchTimeout, defaultFetchTimeout, minFetchTimeout, maxFetchTimeout),
+		cooldown: setting("RefetchCooldown", cfg.RefetchCooldown, defaultCooldown, minCooldown, maxCooldown),
+		maxAge:   setting("KeyMaxAge", cfg.KeyMaxAge, defaultKeyMaxAge, minRefresh, maxRefresh),
+		maxStale: setting("MaxStale", cfg.MaxStale, defaultMaxStale, 0, maxMaxStale),
+		maxKeys:  number("MaxKeys", cfg.MaxKeys, defaultMaxKeys, maxMaxKeys),
+		observer: cfg.Observer,
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	now := cfg.Now
 	if now == nil {
 		now = time.Now
 	}
-	client := cfg.HTTPClient
-	if client == nil {
-		client = defaultHTTPClient()
-	}
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.Default()
 	}
+	if cfg.InsecureAllowHTTP {
+		logger.Warn("bearer: InsecureAllowHTTP is set: issuer keys may be fetched over plain http, where they can be replaced in transit", "issuer", cfg.Issuer)
+	}
+	keys.client = guardRedirects(cfg.HTTPClient, cfg.InsecureAllowHTTP, cfg.AllowRedirectsAcrossOrigins)
+	keys.now, keys.log = now, logger
 	realm := cfg.Realm
 	if realm == "" && len(cfg.Audiences) > 0 {
 		realm = cfg.Audiences[0]
 	}
 	return &Verifier{
-		issuer:     cfg.Issuer,
-		audiences:  slices.Clone(cfg.Audiences),
-		anyAud:     cfg.InsecureAcceptAnyAudience,
-		algs:       algs,
-		leeway:     leeway,
-		strictTyp:  cfg.RequireAccessTokenType,
-		maxBytes:   orDefault(cfg.MaxTokenBytes, defaultMaxTokenBytes),
-		allowQuery: cfg.AllowQueryToken,
-		allowForm:  cfg.AllowFormToken,
-		realm:      orDefault(realm, "bouncer"),
-		now:        now,
-		keys: &keySource{
-			client:   client,
-			issuer:   cfg.Issuer,
-			jwksURL:  cfg.JWKSURL,
-			timeout:  orDefault(cfg.FetchTimeout, defaultFetchTimeout),
-			cooldown: orDefault(cfg.RefetchCooldown, defaultCooldown),
-			maxAge:   orDefault(cfg.KeyMaxAge, defaultKeyMaxAge),
-			maxStale: orDefault(cfg.MaxStale, defaultMaxStale),
-			observer: cfg.Observer,
-			maxKeys:  orDefault(cfg.MaxKeys, defaultMaxKeys),
-			now:      now,
-			log:      logger,
-		},
+		issuer:      cfg.Issuer,
+		audiences:   slices.Clone(cfg.Audiences),
+		anyAud:      cfg.InsecureAcceptAnyAudience,
+		algs:        algs,
+		leeway:      leeway,
+		strictTyp:   cfg.RequireAccessTokenType || cfg.StrictRFC9068,
+		rfc9068:     cfg.StrictRFC9068,
+		maxLifetime: maxLifetime,
+		maxBytes:    maxBytes,
+		allowQuery:  cfg.AllowQueryToken,
+		allowForm:   cfg.AllowFormToken,
+		realm:       orDefault(realm, "bouncer"),
+		now:         now,
+		keys:        keys,
 	}, nil
 }
 
@@ -138,6 +168,9 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Claims, *Error) {
 	if err != nil {
 		return nil, tokenError(ErrMalformed, "the token's claims are malformed: %v", err)
 	}
+	if e := checkKind(p); e != nil {
+		return nil, e
+	}
 	// iss is checked before any key is looked up so that tokens from other
 	// issuers never cause a fetch of this issuer's keys.
 	if p.Iss != v.issuer {
@@ -162,22 +195,77 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Claims, *Error) {
 	if !v.anyAud && !slices.ContainsFunc(p.Aud, v.isAudience) {
 		return nil, tokenError(ErrAudience, "the token is not meant for this API")
 	}
-	// Cloned: an adapter may hand over a token that aliases a request
-	// buffer its server reuses (fasthttp does), and the cache outlives it.
-	v.headers.add(strings.Clone(token[:strings.IndexByte(token, '.')]), t.header)
-	return p.claims(t.payload), nil
+	if v.rfc9068 {
+		if e := checkRFC9068(p); e != nil {
+			return nil, e
+		}
+	}
+	v.headers.add(token[:strings.IndexByte(token, '.')], t.header)
+	c := p.claims(t.payload)
+	c.by, c.self = v, c
+	return c, nil
 }
 
 func (v *Verifier) isAudience(aud string) bool { return slices.Contains(v.audiences, aud) }
 
+// typeAccepted judges the typ header. Media type names compare without
+// regard to case, and "application/" may be left out (RFC 7515 §4.1.9).
 func (v *Verifier) typeAccepted(typ string) bool {
 	switch strings.ToLower(typ) {
 	case "at+jwt", "application/at+jwt":
 		return true
-	case "jwt", "":
+	case "jwt", "application/jwt", "":
 		return !v.strictTyp
 	}
 	return false
+}
+
+// checkKind refuses signed tokens of the issuer that are not plain bearer
+// access tokens: ID tokens, which an issuer signs with the same keys and may
+// address to the same audience (RFC 8725 §3.11), and sender-constrained
+// tokens, which are only as safe as the proof of possession that bouncer
+// cannot check for a bearer token (RFC 9449 §7.2, RFC 8705 §3).
+func checkKind(p *payload) *Error {
+	access := false
+	switch strings.ToLower(p.Typ) {
+	case "bearer", "dpop": // Keycloak's access tokens
+		access = true
+	case "id":
+		return tokenError(ErrType, "the token is an ID token (typ claim ID), not an access token")
+	case "refresh", "offline", "logout":
+		return tokenError(ErrType, "the token's typ claim says it is not an access token")
+	}
+	if p.IDTokenMark != "" && !access {
+		return tokenError(ErrType, "the token is an ID token (it carries %s), not an access token", p.IDTokenMark)
+	}
+	if len(p.Cnf) > 0 {
+		return tokenError(ErrSenderConstrained, "the token is bound to %s and cannot be accepted as a bearer token", bindingName(p.Cnf))
+	}
+	return nil
+}
+
+func bindingName(cnf []string) string {
+	switch {
+	case slices.Contains(cnf, "jkt"):
+		return "a DPoP key (cnf.jkt)"
+	case slices.Contains(cnf, "x5t#S256"):
+		return "a TLS client certificate (cnf.x5t#S256)"
+	}
+	return "a proof-of-possession key (cnf)"
+}
+
+// checkRFC9068 requires the claims RFC 9068 §2.2 makes mandatory beyond
+// those always checked (iss, exp, aud).
+func checkRFC9068(p *payload) *Error {
+	for _, c := range []struct {
+		name string
+		set  bool
+	}{{"sub", p.Sub != ""}, {"client_id", p.ClientID != ""}, {"iat", p.Iat.Set}, {"jti", p.Jti != ""}} {
+		if !c.set {
+			return tokenError(ErrMalformed, "the token lacks the %s claim RFC 9068 requires", c.name)
+		}
+	}
+	return nil
 }
 
 func (v *Verifier) checkTimes(p *payload) *Error {
@@ -193,6 +281,14 @@ func (v *Verifier) checkTimes(p *payload) *Error {
 	}
 	if p.Iat.Set && now.Add(v.leeway).Before(p.Iat.Time) {
 		return tokenError(ErrNotYetValid, "the token was issued in the future (%s)", p.Iat.UTC().Format(time.RFC3339))
+	}
+	if v.maxLifetime > 0 {
+		if !p.Iat.Set {
+			return tokenError(ErrLifetime, "the token has no iat claim, so its lifetime cannot be bounded")
+		}
+		if life := p.Exp.Sub(p.Iat.Time); life > v.maxLifetime {
+			return tokenError(ErrLifetime, "the token's lifetime of %v exceeds the %v allowed", life, v.maxLifetime)
+		}
 	}
 	return nil
 }
