@@ -2,7 +2,7 @@
 MODULES := $(shell go list -m -f '{{.Dir}}' 2>/dev/null)
 NPM_ISSUER := testdata/oidc-provider
 
-.PHONY: test fmt-check vet standalone unit deps bench run
+.PHONY: test fmt-check vet standalone unit deps bench run fuzz
 
 test: fmt-check vet standalone deps unit
 
@@ -33,3 +33,16 @@ bench:
 
 run:
 	go run ./examples/nethttp
+
+# Every fuzz target of every module, FUZZTIME each (not part of make test).
+# FUZZFLAGS passes more flags, e.g. FUZZFLAGS=-parallel=1.
+FUZZTIME ?= 3m
+fuzz:
+	@for m in $(MODULES); do \
+	  for p in $$(cd $$m && go list ./...); do \
+	    for t in $$(cd $$m && go test -list '^Fuzz' $$p | grep '^Fuzz'); do \
+	      echo "== $$t ($$p, $(FUZZTIME))"; \
+	      (cd $$m && go test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) $$p) || exit 1; \
+	    done; \
+	  done; \
+	done

@@ -56,16 +56,25 @@ func discover(ctx context.Context, client *http.Client, issuer string) (*metadat
 	if err != nil {
 		return nil, fmt.Errorf("discovery: %w", err)
 	}
-	// Exact member names, no repeats: see parseJWKS.
+	md, err := parseMetadata(body, issuer)
+	if err != nil {
+		return nil, fmt.Errorf("discovery: %w", err)
+	}
+	return md, nil
+}
+
+// parseMetadata reads a discovery document, which must name exactly issuer
+// and a jwks_uri. Member names are exact and may not repeat: see parseJWKS.
+func parseMetadata(body []byte, issuer string) (*metadata, error) {
 	var md metadata
 	if err := josejson.Unmarshal(body, &md); err != nil {
-		return nil, fmt.Errorf("discovery: the metadata is not JSON: %w", err)
+		return nil, fmt.Errorf("the metadata is not a JSON object: %w", err)
 	}
 	if md.IssuerURL != issuer {
-		return nil, fmt.Errorf("discovery: the metadata names issuer %q, not the configured %q", md.IssuerURL, issuer)
+		return nil, fmt.Errorf("the metadata names issuer %q, not the configured %q", md.IssuerURL, issuer)
 	}
 	if md.JWKSURL == "" {
-		return nil, errors.New("discovery: the metadata has no jwks_uri")
+		return nil, errors.New("the metadata has no jwks_uri")
 	}
 	return &md, nil
 }

@@ -92,34 +92,43 @@ func parseJWKS(body []byte, maxKeys int) (*keySet, []skippedKey, error) {
 	if err := josejson.Unmarshal(body, &doc); err != nil {
 		return nil, nil, fmt.Errorf("the JWKS is not a JSON object with a keys array: %w", err)
 	}
+	// Two keys under one kid would make the choice depend on order, so a
+	// kid that more than one entry names (usable or not) is left out.
+	kids := make(map[string]int, len(doc.Keys))
+	for _, raw := range doc.Keys {
+		if id := kidOf(raw); id != "" {
+			kids[id]++
+		}
+	}
 	set := &keySet{byID: make(map[string]*publicKey, len(doc.Keys))}
 	var skipped []skippedKey
-	twice := map[string]bool{}
 	for _, raw := range doc.Keys {
 		if set.len() >= maxKeys {
 			skipped = append(skipped, skippedKey{reason: fmt.Sprintf("more than %d keys published", maxKeys)})
 			break
 		}
 		k, err := parseJWK(raw)
-		if err != nil {
+		switch {
+		case err != nil:
 			skipped = append(skipped, skippedKey{kid: k.id, reason: err.Error()})
-			continue
-		}
-		if k.id == "" {
+		case k.id == "":
 			set.noKid = append(set.noKid, k)
-			continue
+		case kids[k.id] > 1:
+			skipped = append(skipped, skippedKey{kid: k.id, reason: fmt.Sprintf("kid published %d times", kids[k.id])})
+		default:
+			set.byID[k.id] = k
 		}
-		if _, dup := set.byID[k.id]; dup || twice[k.id] {
-			// Two keys under one kid would make the choice depend on
-			// order: every key published under it is left out.
-			delete(set.byID, k.id)
-			twice[k.id] = true
-			skipped = append(skipped, skippedKey{kid: k.id, reason: "kid published more than once"})
-			continue
-		}
-		set.byID[k.id] = k
 	}
 	return set, skipped, nil
+}
+
+// kidOf reads an entry's kid, or "" when it has none or cannot be read.
+func kidOf(raw json.RawMessage) string {
+	var id struct {
+		Kid string `json:"kid"`
+	}
+	_ = josejson.Unmarshal(raw, &id)
+	return id.Kid
 }
 
 func parseJWK(raw json.RawMessage) (*publicKey, error) {
@@ -127,11 +136,7 @@ func parseJWK(raw json.RawMessage) (*publicKey, error) {
 	var meta jwkMeta
 	k := &publicKey{}
 	if err := jwk.UnmarshalJSON(raw); err != nil {
-		var id struct {
-			Kid string `json:"kid"`
-		}
-		_ = josejson.Unmarshal(raw, &id)
-		k.id = id.Kid
+		k.id = kidOf(raw)
 		return k, fmt.Errorf("unusable JWK: %v", err)
 	}
 	k.id, k.alg, k.key = jwk.KeyID, jwk.Algorithm, jwk.Key

@@ -90,7 +90,7 @@ func TestParseJWKSDropsEveryCopyOfARepeatedKid(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if set.len() != 0 || len(skipped) != n-1 {
+		if set.len() != 0 || len(skipped) != n {
 			t.Fatalf("%d copies: kept %d, skipped %d", n, set.len(), len(skipped))
 		}
 	}
@@ -157,5 +157,15 @@ func TestJWKSMemberNamesAreExact(t *testing.T) {
 	}
 	if _, _, err := parseJWKS([]byte(`{"keys":[],"keys":[`+ed+`}]}`), 64); err == nil {
 		t.Error("a repeated keys member was accepted")
+	}
+}
+
+// encoding/base64 skips line breaks even in strict mode; a segment must
+// have exactly one spelling all the same.
+func TestSegmentsWithLineBreaksAreRefused(t *testing.T) {
+	for _, s := range []string{"Y\nQ", "YQ\r", "\r\nYQ"} {
+		if _, err := decodeSegment(s); err == nil {
+			t.Errorf("decodeSegment(%q) accepted", s)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package bearer
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -114,7 +115,14 @@ func headerString(v []byte) (string, error) {
 	return unquote(v), nil
 }
 
+// errNewline: encoding/base64 skips CR and LF even in strict mode, which
+// would give a segment more than one spelling.
+var errNewline = errors.New("line break in a base64url segment")
+
 func decodeSegment(s string) ([]byte, error) {
+	if strings.ContainsAny(s, "\r\n") {
+		return nil, errNewline
+	}
 	out := make([]byte, b64.DecodedLen(len(s)))
 	n, err := b64.Decode(out, []byte(s))
 	return out[:n], err
