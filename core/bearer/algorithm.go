@@ -6,10 +6,9 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
-	_ "crypto/sha256" // registers SHA-256 for crypto.Hash
-	_ "crypto/sha512" // registers SHA-384 and SHA-512
+	"crypto/sha256"
+	"crypto/sha512"
 	"fmt"
-	"math/big"
 )
 
 // DefaultAlgorithms are the asymmetric JWS algorithms accepted when
@@ -71,13 +70,26 @@ func (a *algorithm) fits(key crypto.PublicKey) bool {
 // verify checks sig over signingInput. ECDSA signatures are accepted only in
 // the fixed-size JOSE R||S form (RFC 7518 §3.4), never ASN.1 DER.
 func (a *algorithm) verify(key crypto.PublicKey, signingInput string, sig []byte) bool {
+	msg := bytesOf(signingInput) // read only: hashed in place, not copied
 	if a.kind == kindOKP {
 		pub, ok := key.(ed25519.PublicKey)
-		return ok && len(sig) == ed25519.SignatureSize && ed25519.Verify(pub, []byte(signingInput), sig)
+		return ok && len(sig) == ed25519.SignatureSize && ed25519.Verify(pub, msg, sig)
 	}
-	h := a.hash.New()
-	h.Write([]byte(signingInput))
-	digest := h.Sum(make([]byte, 0, 64))
+	var sum [sha512.Size]byte
+	var digest []byte
+	switch a.hash {
+	case crypto.SHA256:
+		sum256 := sha256.Sum256(msg)
+		digest = append(sum[:0], sum256[:]...)
+	case crypto.SHA384:
+		sum384 := sha512.Sum384(msg)
+		digest = append(sum[:0], sum384[:]...)
+	case crypto.SHA512:
+		sum = sha512.Sum512(msg)
+		digest = sum[:]
+	default:
+		return false
+	}
 	switch k := key.(type) {
 	case *rsa.PublicKey:
 		if a.pss {
@@ -89,11 +101,44 @@ func (a *algorithm) verify(key crypto.PublicKey, signingInput string, sig []byte
 		if len(sig) != 2*size {
 			return false
 		}
-		r := new(big.Int).SetBytes(sig[:size])
-		s := new(big.Int).SetBytes(sig[size:])
-		return ecdsa.Verify(k, digest, r, s)
+		var der [2*(66+4) + 3]byte // ES512's worst case
+		return ecdsa.VerifyASN1(k, digest, derSignature(der[:0], sig[:size], sig[size:]))
 	}
 	return false
+}
+
+// derSignature re-encodes the JOSE form R||S as the ASN.1 DER SEQUENCE of
+// two INTEGERs that crypto/ecdsa verifies, appending to buf. It does what
+// ecdsa.Verify does with two big.Ints, without them.
+func derSignature(buf, r, s []byte) []byte {
+	var body [2 * (66 + 4)]byte
+	ints := appendDERInt(appendDERInt(body[:0], r), s)
+	buf = appendDERLen(append(buf, 0x30), len(ints))
+	return append(buf, ints...)
+}
+
+func appendDERInt(b, v []byte) []byte {
+	for len(v) > 1 && v[0] == 0 {
+		v = v[1:]
+	}
+	pad := v[0]&0x80 != 0 // a set high bit would make it negative
+	n := len(v)
+	if pad {
+		n++
+	}
+	b = appendDERLen(append(b, 0x02), n)
+	if pad {
+		b = append(b, 0)
+	}
+	return append(b, v...)
+}
+
+// appendDERLen appends a length below 256, all an ECDSA signature needs.
+func appendDERLen(b []byte, n int) []byte {
+	if n < 0x80 {
+		return append(b, byte(n))
+	}
+	return append(b, 0x81, byte(n))
 }
 
 // allowedAlgorithms turns Config.Algorithms into the lookup used per token,

@@ -99,9 +99,8 @@ type payload struct {
 // skipped, and stay available through Claims.Decode. The whole payload is
 // validated on the way (see jsonReader): a token whose claims could be read
 // two ways is refused.
-func parsePayload(b []byte) (*payload, error) {
-	p := &payload{}
-	err := members(b, func(name, v []byte) error {
+func parsePayload(b []byte, p *payload) error {
+	return members(b, func(name, v []byte) error {
 		var err error
 		switch string(name) {
 		case "iss":
@@ -152,7 +151,6 @@ func parsePayload(b []byte) (*payload, error) {
 		}
 		return nil
 	})
-	return p, err
 }
 
 // rolesOf reads Keycloak's {"roles":[…]} objects.

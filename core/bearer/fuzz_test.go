@@ -71,7 +71,7 @@ func FuzzParseJWS(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, token string) {
 		var cache headerCache
-		j, e := parseJWS(token, &cache)
+		j, e := parseJWS(token, &cache, nil)
 		if e != nil {
 			if e.Code != CodeInvalidToken || !strings.Contains(e.Error(), "malformed") {
 				t.Fatalf("refusal %v is not a malformed-token error", e)

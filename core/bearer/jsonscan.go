@@ -418,10 +418,11 @@ func unescape(quoted []byte) []byte {
 
 func isNull(v []byte) bool { return string(v) == "null" }
 
-// unquote returns the value of a validated JSON string token.
+// unquote returns the value of a validated JSON string token. A string
+// without escapes shares the token's decoded bytes (see stringOf).
 func unquote(v []byte) string {
 	if bytes.IndexByte(v, '\\') < 0 {
-		return string(v[1 : len(v)-1])
+		return stringOf(v[1 : len(v)-1])
 	}
 	return string(unescape(v))
 }

@@ -26,7 +26,8 @@ func FuzzParsePayload(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		got, err := parsePayload(b)
+		got := &payload{}
+		err := parsePayload(b, got)
 		if err == nil {
 			// Cnf is appended in document order, the reference's in map
 			// order.

@@ -71,11 +71,11 @@ func TestParseJWKSBoundsKeyCount(t *testing.T) {
 
 func TestSegmentsMustBeCanonicalBase64URL(t *testing.T) {
 	for _, s := range []string{"YQ==", "YQ=", "a+b/", "YR"} { // padding, standard alphabet, non-zero trailing bits
-		if _, err := decodeSegment(s); err == nil {
+		if _, err := decodeSegment(nil, s); err == nil {
 			t.Errorf("decodeSegment(%q) accepted", s)
 		}
 	}
-	if b, err := decodeSegment("YQ"); err != nil || string(b) != "a" {
+	if b, err := decodeSegment(nil, "YQ"); err != nil || string(b) != "a" {
 		t.Fatalf("decodeSegment(YQ) = %q, %v", b, err)
 	}
 }
@@ -164,7 +164,7 @@ func TestJWKSMemberNamesAreExact(t *testing.T) {
 // have exactly one spelling all the same.
 func TestSegmentsWithLineBreaksAreRefused(t *testing.T) {
 	for _, s := range []string{"Y\nQ", "YQ\r", "\r\nYQ"} {
-		if _, err := decodeSegment(s); err == nil {
+		if _, err := decodeSegment(nil, s); err == nil {
 			t.Errorf("decodeSegment(%q) accepted", s)
 		}
 	}

@@ -25,6 +25,8 @@ type header struct {
 // signature is not yet checked.
 type jws struct {
 	header       header
+	cached       bool   // header came from the cache
+	headerLen    int    // length of the encoded header segment
 	signingInput string // "<header>.<payload>", what the signature covers
 	payload      []byte
 	signature    []byte
@@ -32,28 +34,30 @@ type jws struct {
 
 // parseJWS splits and decodes a compact-serialised JWS. It refuses the JSON
 // serialisation, JWE (five segments or an "enc" header) and any "crit"
-// extension, since none is understood here (RFC 7515 §4.1.11).
-func parseJWS(token string, seen *headerCache) (*jws, *Error) {
+// extension, since none is understood here (RFC 7515 §4.1.11). The
+// signature is decoded into sigBuf when it fits.
+func parseJWS(token string, seen *headerCache, sigBuf []byte) (jws, *Error) {
+	var t jws
 	h, rest, ok := strings.Cut(token, ".")
 	p, s, ok2 := strings.Cut(rest, ".")
 	if !ok || !ok2 || strings.IndexByte(s, '.') >= 0 {
-		return nil, segmentsError(token)
+		return t, segmentsError(token)
 	}
-	var t jws
 	if hdr, ok := seen.get(h); ok {
-		t.header = *hdr
+		t.header, t.cached = *hdr, true
 	} else if e := parseHeader(h, &t.header); e != nil {
-		return nil, e
+		return t, e
 	}
 	var err error
-	if t.payload, err = decodeSegment(p); err != nil {
-		return nil, tokenError(ErrMalformed, "the token payload is not base64url")
+	if t.payload, err = decodeSegment(nil, p); err != nil {
+		return t, tokenError(ErrMalformed, "the token payload is not base64url")
 	}
-	if t.signature, err = decodeSegment(s); err != nil {
-		return nil, tokenError(ErrMalformed, "the token signature is not base64url")
+	if t.signature, err = decodeSegment(sigBuf, s); err != nil {
+		return t, tokenError(ErrMalformed, "the token signature is not base64url")
 	}
+	t.headerLen = len(h)
 	t.signingInput = token[:len(h)+1+len(p)]
-	return &t, nil
+	return t, nil
 }
 
 // segmentsError describes a token that is not three dot-separated segments,
@@ -73,7 +77,7 @@ func segmentsError(token string) *Error {
 // may not repeat (RFC 7515 §4): {"alg":"none","ALG":"EdDSA"} has an alg of
 // "none", and {"alg":…,"alg":…} has none at all.
 func parseHeader(segment string, h *header) *Error {
-	hb, err := decodeSegment(segment)
+	hb, err := decodeSegment(nil, segment)
 	if err != nil {
 		return tokenError(ErrMalformed, "the token header is not base64url")
 	}
@@ -119,11 +123,15 @@ func headerString(v []byte) (string, error) {
 // would give a segment more than one spelling.
 var errNewline = errors.New("line break in a base64url segment")
 
-func decodeSegment(s string) ([]byte, error) {
+// decodeSegment decodes s into buf if it fits, else into a new buffer.
+func decodeSegment(buf []byte, s string) ([]byte, error) {
 	if strings.ContainsAny(s, "\r\n") {
 		return nil, errNewline
 	}
-	out := make([]byte, b64.DecodedLen(len(s)))
-	n, err := b64.Decode(out, []byte(s))
-	return out[:n], err
+	n := b64.DecodedLen(len(s))
+	if cap(buf) < n {
+		buf = make([]byte, n)
+	}
+	n, err := b64.Decode(buf[:n], bytesOf(s))
+	return buf[:n], err
 }

@@ -37,6 +37,8 @@ type keySource struct {
 	now      func() time.Time
 	log      *slog.Logger
 	observer Observer
+	// onChange, if set, learns each new key set, after it is in use.
+	onChange func(*keySet)
 
 	keys atomic.Pointer[keySet]
 	// refreshAt and expireAt (Unix nanoseconds) let the hot path see
@@ -209,6 +211,9 @@ func (s *keySource) fetch(done chan struct{}, jwksURL string) {
 	defer cancel()
 	res := s.load(ctx, jwksURL)
 	s.emit(s.record(res)...)
+	if res.err == nil && s.onChange != nil {
+		s.onChange(res.set)
+	}
 }
 
 func (s *keySource) record(res loadResult) []Event {

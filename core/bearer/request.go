@@ -33,60 +33,70 @@ const tokenParam = "access_token"
 // request that offers more than one token, or repeats the Authorization
 // header, is refused as invalid_request rather than guessed at.
 func (v *Verifier) Token(r Request) (string, error) {
-	var found []string
+	var token string
+	found := 0
+	take := func(values ...string) {
+		if found == 0 && len(values) > 0 {
+			token = values[0]
+		}
+		found += len(values)
+	}
 	auth := r.Header("Authorization")
 	if len(auth) > 1 {
 		return "", newError(CodeInvalidRequest, ErrInvalidRequest, "the request has more than one Authorization header")
 	}
 	if len(auth) == 1 {
-		tok, isBearer, err := parseAuthorization(auth[0])
-		if err != nil {
-			return "", err
-		}
+		tok, isBearer := parseAuthorization(auth[0])
 		if isBearer {
-			found = append(found, tok)
+			take(tok)
 		}
 	}
 	if v.allowQuery {
-		found = append(found, r.Query(tokenParam)...)
+		take(r.Query(tokenParam)...)
 	}
 	if v.allowForm && hasFormBody(r.Method()) && isForm(r.Header("Content-Type")) {
-		found = append(found, r.Form(tokenParam)...)
+		take(r.Form(tokenParam)...)
 	}
 	switch {
-	case len(found) == 0:
+	case found == 0:
 		return "", &Error{Err: ErrMissingToken, Description: "the request carries no bearer token"}
-	case len(found) > 1:
+	case found > 1:
 		return "", newError(CodeInvalidRequest, ErrInvalidRequest, "the request carries more than one bearer token")
-	case found[0] == "":
+	case token == "":
 		return "", newError(CodeInvalidRequest, ErrInvalidRequest, "the bearer token is empty")
-	case !isB64Token(found[0]):
+	case !isB64Token(token):
 		return "", newError(CodeInvalidRequest, ErrInvalidRequest, "the bearer token has characters RFC 6750 does not allow")
 	}
-	return found[0], nil
+	return token, nil
 }
 
 // parseAuthorization reads "Bearer <token>" with the scheme matched without
 // regard to case. A header with another scheme (Basic, DPoP…) carries no
 // bearer token.
-func parseAuthorization(h string) (token string, isBearer bool, err error) {
+func parseAuthorization(h string) (token string, isBearer bool) {
 	scheme, rest, _ := strings.Cut(h, " ")
 	if !strings.EqualFold(scheme, "Bearer") {
-		return "", false, nil
+		return "", false
 	}
-	return strings.TrimLeft(rest, " "), true, nil
+	return strings.TrimLeft(rest, " "), true
 }
+
+// b64tokenChars marks the characters of RFC 6750's b64token before its
+// trailing "=" padding: ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/".
+var b64tokenChars = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/") {
+		t[c] = true
+	}
+	return t
+}()
 
 // isB64Token matches RFC 6750's b64token:
 // 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+// It runs once per request over the whole token, hence the table.
 func isB64Token(s string) bool {
 	i := 0
-	for ; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/') {
-			break
-		}
+	for i < len(s) && b64tokenChars[s[i]] {
+		i++
 	}
 	if i == 0 {
 		return false

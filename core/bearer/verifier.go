@@ -108,7 +108,7 @@ func New(cfg Config) (*Verifier, error) {
 	if realm == "" && len(cfg.Audiences) > 0 {
 		realm = cfg.Audiences[0]
 	}
-	return &Verifier{
+	v := &Verifier{
 		issuer:      cfg.Issuer,
 		audiences:   slices.Clone(cfg.Audiences),
 		anyAud:      cfg.InsecureAcceptAnyAudience,
@@ -123,7 +123,12 @@ func New(cfg Config) (*Verifier, error) {
 		realm:       orDefault(realm, "bouncer"),
 		now:         now,
 		keys:        keys,
-	}, nil
+	}
+	// Headers naming a key that left the issuer's set are of no more use.
+	keys.onChange = func(set *keySet) {
+		v.headers.retainKids(func(kid string) bool { return set.byID[kid] != nil })
+	}
+	return v, nil
 }
 
 // Issuer is the issuer this Verifier trusts.
@@ -153,7 +158,8 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Claims, *Error) {
 	if len(token) > v.maxBytes {
 		return nil, tokenError(ErrMalformed, "the token is longer than %d bytes", v.maxBytes)
 	}
-	t, e := parseJWS(token, &v.headers)
+	var sigBuf [512]byte // RS4096's signature; any other fits too
+	t, e := parseJWS(token, &v.headers, sigBuf[:0])
 	if e != nil {
 		return nil, e
 	}
@@ -164,8 +170,9 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Claims, *Error) {
 	if !v.typeAccepted(t.header.Typ) {
 		return nil, tokenError(ErrType, "the token's type is not an access token type")
 	}
-	p, err := parsePayload(t.payload)
-	if err != nil {
+	var claims payload
+	p := &claims
+	if err := parsePayload(t.payload, p); err != nil {
 		return nil, tokenError(ErrMalformed, "the token's claims are malformed: %v", err)
 	}
 	if e := checkKind(p); e != nil {
@@ -200,7 +207,9 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Claims, *Error) {
 			return nil, e
 		}
 	}
-	v.headers.add(token[:strings.IndexByte(token, '.')], t.header)
+	if !t.cached {
+		v.headers.offer(token[:t.headerLen], t.header)
+	}
 	c := p.claims(t.payload)
 	c.by, c.self = v, c
 	return c, nil
