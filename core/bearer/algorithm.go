@@ -69,10 +69,10 @@ func (a *algorithm) fits(key crypto.PublicKey) bool {
 
 // verify checks sig over signingInput. ECDSA signatures are accepted only in
 // the fixed-size JOSE R||S form (RFC 7518 §3.4), never ASN.1 DER.
-func (a *algorithm) verify(key crypto.PublicKey, signingInput string, sig []byte) bool {
+func (a *algorithm) verify(pk *publicKey, signingInput string, sig []byte) bool {
 	msg := bytesOf(signingInput) // read only: hashed in place, not copied
 	if a.kind == kindOKP {
-		pub, ok := key.(ed25519.PublicKey)
+		pub, ok := pk.key.(ed25519.PublicKey)
 		return ok && len(sig) == ed25519.SignatureSize && ed25519.Verify(pub, msg, sig)
 	}
 	var sum [sha512.Size]byte
@@ -90,8 +90,14 @@ func (a *algorithm) verify(key crypto.PublicKey, signingInput string, sig []byte
 	default:
 		return false
 	}
-	switch k := key.(type) {
+	switch k := pk.key.(type) {
 	case *rsa.PublicKey:
+		if pk.rsa != nil { // prepared when the key was fetched
+			if a.pss {
+				return pk.rsa.VerifyPSS(a.hash, digest, sig)
+			}
+			return pk.rsa.VerifyPKCS1v15(a.hash, digest, sig)
+		}
 		if a.pss {
 			return rsa.VerifyPSS(k, a.hash, digest, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}) == nil
 		}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/bouncer-go/bouncer/core/internal/rsakey"
 	"github.com/go-jose/go-jose/v4"
 	josejson "github.com/go-jose/go-jose/v4/json"
 )
@@ -21,6 +22,7 @@ type publicKey struct {
 	id  string
 	alg string // the JWK's alg, or "" when the issuer does not name one (Entra)
 	key crypto.PublicKey
+	rsa *rsakey.Key // an RSA key prepared for verification
 }
 
 // keySet is an immutable snapshot of the issuer's signing keys.
@@ -173,6 +175,11 @@ func parseJWK(raw json.RawMessage) (*publicKey, error) {
 		if key.E < 3 || key.E%2 == 0 {
 			return k, fmt.Errorf("RSA public exponent %d is not an odd number above 2", key.E)
 		}
+		prepared, err := rsakey.New(key)
+		if err != nil {
+			return k, err
+		}
+		k.rsa = prepared
 	case *ecdsa.PublicKey, ed25519.PublicKey:
 	default:
 		return k, fmt.Errorf("key type %T cannot verify signatures", key)

@@ -193,7 +193,7 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Claims, *Error) {
 	if !alg.fits(key.key) {
 		return nil, tokenError(ErrAlgorithm, "the token's algorithm does not fit its key type")
 	}
-	if !alg.verify(key.key, t.signingInput, t.signature) {
+	if !alg.verify(key, t.signingInput, t.signature) {
 		return nil, tokenError(ErrSignature, "the token's signature does not verify")
 	}
 	if e := v.checkTimes(p); e != nil {
