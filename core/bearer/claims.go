@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	josejson "github.com/go-jose/go-jose/v4/json"
@@ -24,15 +25,17 @@ type Claims struct {
 
 	// ClientID is the OAuth client the token was issued to: client_id
 	// (RFC 9068, Keycloak), else azp (Entra v2, Keycloak), else appid
-	// (Entra v1).
+	// (Entra v1), unless Config.Claims names other claims.
 	ClientID string
 
 	// Scopes merges scope (RFC 8693, Keycloak, Spring) and scp (Entra,
-	// some others), each read as a space-separated string or a JSON array.
+	// some others), each read as a space-separated string or a JSON array,
+	// unless Config.Claims names other claims (Auth0's permissions…).
 	Scopes []string
 
 	// Roles merges roles (Entra app permissions, RFC 9068 roles) and
-	// Keycloak's realm_access.roles.
+	// Keycloak's realm_access.roles, unless Config.Claims names others
+	// (groups, authorities…).
 	Roles []string
 
 	// ClientRoles holds Keycloak's resource_access.<client>.roles by client.
@@ -42,6 +45,9 @@ type Claims struct {
 	TenantID string
 
 	raw []byte
+	// typed holds what Typed decoded, shared by every request that sees
+	// these claims.
+	typed *sync.Map
 	// by is the Verifier that produced these claims and self their own
 	// address: Check reuses claims found in a context only when both
 	// match, so claims built or copied outside bouncer are never taken for
@@ -63,6 +69,22 @@ func (c *Claims) HasRole(role string) bool { return slices.Contains(c.Roles, rol
 
 // Raw returns the token's payload as JSON, unchanged.
 func (c *Claims) Raw() json.RawMessage { return bytes.Clone(c.raw) }
+
+// Value returns the JSON value of the top-level claim name, exactly as the
+// token has it, and whether the token has that claim.
+func (c *Claims) Value(name string) (json.RawMessage, bool) {
+	var found []byte
+	_ = members(c.raw, func(n, v []byte) error {
+		if string(n) == name {
+			found = v
+		}
+		return nil
+	})
+	if found == nil {
+		return nil, false
+	}
+	return bytes.Clone(found), true
+}
 
 // Decode unmarshals the token's payload into v, for claims that Claims does
 // not normalise (an application's own claims, Keycloak's

@@ -65,6 +65,16 @@ type Config struct {
 	// exp, aud, sub, client_id, iat, jti).
 	StrictRFC9068 bool
 
+	// Claims says which claims feed Claims.Scopes, Roles and ClientID, for
+	// issuers that use other names than the defaults (Auth0's
+	// permissions, groups, Spring's authorities…). The zero value keeps
+	// the defaults.
+	Claims ClaimMapping
+
+	// Validators run after the signature and the standard checks, in
+	// order; a refusal is 401 invalid_token (see Validator).
+	Validators []Validator
+
 	// MaxTokenLifetime, when set, refuses tokens whose exp is more than
 	// this after their iat (and tokens without iat), so that a leaked
 	// long-lived token is not accepted. Zero means no limit.

@@ -35,6 +35,7 @@ var (
 	ErrType              = errors.New("bearer: wrong token type")
 	ErrSenderConstrained = errors.New("bearer: sender-constrained token presented as a bearer token")
 	ErrLifetime          = errors.New("bearer: token lifetime too long")
+	ErrClaim             = errors.New("bearer: claim refused by a validator")
 	ErrInsufficientScope = errors.New("bearer: insufficient scope")
 	ErrIssuerUnavailable = errors.New("bearer: issuer unavailable")
 )

@@ -56,14 +56,38 @@ func RequireRole(roles ...string) Policy {
 	})
 }
 
-// RequireClientRole grants access when the token carries role for client
-// in Keycloak's resource_access.
-func RequireClientRole(client, role string) Policy {
+// RequireAnyRole grants access when the token carries at least one of
+// roles.
+func RequireAnyRole(roles ...string) Policy {
 	return PolicyFunc(func(c *Claims) error {
-		if slices.Contains(c.ClientRoles[client], role) {
+		if slices.ContainsFunc(roles, c.HasRole) {
 			return nil
 		}
-		return insufficient(nil, "the token lacks the role %s of client %s", role, client)
+		return insufficient(nil, "the token has none of the roles %s", strings.Join(roles, ", "))
+	})
+}
+
+// RequireClientRole grants access when the token carries every one of
+// roles for client in Keycloak's resource_access.
+func RequireClientRole(client string, roles ...string) Policy {
+	return PolicyFunc(func(c *Claims) error {
+		for _, r := range roles {
+			if !slices.Contains(c.ClientRoles[client], r) {
+				return insufficient(nil, "the token lacks the role %s of client %s", r, client)
+			}
+		}
+		return nil
+	})
+}
+
+// RequireAnyClientRole grants access when the token carries at least one of
+// roles for client in Keycloak's resource_access.
+func RequireAnyClientRole(client string, roles ...string) Policy {
+	return PolicyFunc(func(c *Claims) error {
+		if slices.ContainsFunc(roles, func(r string) bool { return slices.Contains(c.ClientRoles[client], r) }) {
+			return nil
+		}
+		return insufficient(nil, "the token has none of the roles %s of client %s", strings.Join(roles, ", "), client)
 	})
 }
 

@@ -123,13 +123,22 @@ func isForm(contentType []string) bool {
 	return err == nil && mt == "application/x-www-form-urlencoded"
 }
 
-// Authenticate finds the token in r and verifies it.
-func (v *Verifier) Authenticate(ctx context.Context, r Request) (*Claims, error) {
+// VerifyRequest finds the token in r and verifies it.
+func (v *Verifier) VerifyRequest(ctx context.Context, r Request) (*Claims, error) {
 	tok, err := v.Token(r)
 	if err != nil {
 		return nil, err
 	}
 	return v.Verify(ctx, tok)
+}
+
+// Authenticate is VerifyRequest.
+//
+// Deprecated: Authenticate names the adapters' middleware that lets through
+// any valid token; in package bearer the same work is VerifyRequest.
+// Authenticate will be removed in the release after next.
+func (v *Verifier) Authenticate(ctx context.Context, r Request) (*Claims, error) {
+	return v.VerifyRequest(ctx, r)
 }
 
 // Check is what every middleware does with a request: reuse the claims
@@ -145,7 +154,7 @@ func (v *Verifier) Check(ctx context.Context, r Request, policies ...Policy) (*C
 	c, ok := FromContext(ctx)
 	if !ok || !c.verifiedBy(v) {
 		var err error
-		if c, err = v.Authenticate(ctx, r); err != nil {
+		if c, err = v.VerifyRequest(ctx, r); err != nil {
 			return nil, err
 		}
 	}

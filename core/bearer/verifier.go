@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -23,6 +24,8 @@ type Verifier struct {
 	strictTyp   bool
 	rfc9068     bool
 	maxLifetime time.Duration
+	mapping     *ClaimMapping // nil: the default claims
+	validators  []Validator
 	maxBytes    int
 	allowQuery  bool
 	allowForm   bool
@@ -59,6 +62,17 @@ func New(cfg Config) (*Verifier, error) {
 	algs, err := allowedAlgorithms(cfg.Algorithms)
 	if err != nil {
 		return nil, err
+	}
+	if err := cfg.Claims.validate(); err != nil {
+		return nil, err
+	}
+	var mapping *ClaimMapping
+	if !cfg.Claims.isDefault() {
+		m := cfg.Claims
+		mapping = &m
+	}
+	if slices.Contains(cfg.Validators, nil) {
+		return nil, errors.New("bearer: Config.Validators holds a nil Validator")
 	}
 	leeway := min(orDefault(cfg.Leeway, defaultLeeway), maxLeeway)
 	if leeway < 0 {
@@ -117,6 +131,8 @@ func New(cfg Config) (*Verifier, error) {
 		strictTyp:   cfg.RequireAccessTokenType || cfg.StrictRFC9068,
 		rfc9068:     cfg.StrictRFC9068,
 		maxLifetime: maxLifetime,
+		mapping:     mapping,
+		validators:  slices.Clone(cfg.Validators),
 		maxBytes:    maxBytes,
 		allowQuery:  cfg.AllowQueryToken,
 		allowForm:   cfg.AllowFormToken,
@@ -211,7 +227,18 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Claims, *Error) {
 		v.headers.offer(token[:t.headerLen], t.header)
 	}
 	c := p.claims(t.payload)
+	if v.mapping != nil {
+		if err := v.mapping.apply(c, p); err != nil {
+			return nil, tokenError(ErrMalformed, "the token's claims are malformed: %v", err)
+		}
+	}
+	c.typed = new(sync.Map)
 	c.by, c.self = v, c
+	if len(v.validators) > 0 {
+		if e := validate(withClock(ctx, v.now), c, v.validators); e != nil {
+			return nil, e
+		}
+	}
 	return c, nil
 }
 

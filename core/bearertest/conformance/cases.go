@@ -75,6 +75,11 @@ func cases(t *testing.T, iss *bearertest.Issuer) []testCase {
 		add(name, PathScoped, bearerHeader(tok), 401)
 	}
 
+	// A token refused by the application's validator: 401, on every route.
+	for _, p := range []string{PathAuthenticated, PathScoped, PathPolicy} {
+		add("refused by a validator on "+p, p, bearerHeader(mint(map[string]any{"suspended": true})), 401)
+	}
+
 	// Valid tokens that lack a privilege.
 	add("missing the route's scope", PathScoped, bearerHeader(mint(map[string]any{"scope": "customer.read"})), 403)
 	add("no scope at all", PathScoped, bearerHeader(mint(map[string]any{"scope": nil})), 403)

@@ -9,6 +9,7 @@
 package conformance
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 
@@ -37,6 +38,16 @@ var Policy = bearer.All(
 	bearer.RequireAnyScope("country.write", Scope),
 	bearer.RequireScopeOrAppPermission([]string{"customer.read"}, []string{"Customer.Read.All"}),
 )
+
+// Validator is run by the verifier under test: it refuses tokens whose
+// suspended claim is true, a token that is wrong rather than one that
+// lacks a permission, so every adapter must answer 401.
+var Validator = bearer.ValidatorFunc(func(_ context.Context, c *bearer.Claims) error {
+	if v, ok := c.Value("suspended"); ok && string(v) == "true" {
+		return bearer.NewInvalidToken("the calling service is suspended")
+	}
+	return nil
+})
 
 // Audience is the audience the verifier under test accepts.
 const Audience = "conformance-api"

@@ -84,7 +84,7 @@ func Run(t *testing.T, serve Serve) {
 
 func newVerifier(t *testing.T, issuer string, edit func(*bearer.Config)) *bearer.Verifier {
 	t.Helper()
-	cfg := bearer.Config{Issuer: issuer, Audiences: []string{Audience}, Logger: slog.New(slog.DiscardHandler)}
+	cfg := bearer.Config{Issuer: issuer, Audiences: []string{Audience}, Validators: []bearer.Validator{Validator}, Logger: slog.New(slog.DiscardHandler)}
 	if edit != nil {
 		edit(&cfg)
 	}
