@@ -1,5 +1,5 @@
 // Package bearerecho protects Echo v4 routes with bearer tokens checked by a
-// bearer.Verifier. Its middleware are echo.MiddlewareFunc values, for
+// bearer.Verifier (or any bearer.Checker). Its middleware are echo.MiddlewareFunc values, for
 // e.Use, g.Use or a single route.
 //
 // The package only translates: every decision (which token, whether it is
@@ -9,7 +9,10 @@
 package bearerecho
 
 import (
+	"errors"
+
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/bouncer-go/bouncer/core/bearer"
 )
@@ -22,10 +25,12 @@ const claimsKey = "github.com/bouncer-go/bouncer/adapters/bearerecho.claims"
 // it returns goes to Echo's HTTPErrorHandler, as from any handler.
 type ErrorHandler func(c echo.Context, err error) error
 
-// Middleware guards routes with one Verifier.
+// Middleware guards routes with one verifier.
 type Middleware struct {
-	verifier *bearer.Verifier
+	checker  bearer.Checker
 	onError  ErrorHandler
+	skipper  middleware.Skipper
+	optional bool
 }
 
 // Option configures a Middleware.
@@ -36,9 +41,37 @@ func WithErrorHandler(h ErrorHandler) Option {
 	return func(m *Middleware) { m.onError = h }
 }
 
-// New returns middleware that checks requests with v.
-func New(v *bearer.Verifier, opts ...Option) *Middleware {
-	m := &Middleware{verifier: v}
+// WithSkipper lets requests for which skipper reports true through
+// unchecked, without claims, as Echo's own middleware configs do.
+func WithSkipper(skipper middleware.Skipper) Option {
+	return func(m *Middleware) { m.skipper = skipper }
+}
+
+// WithOptional makes authentication optional: a request without any token
+// reaches the handler without claims, while a request whose token is bad
+// is still refused. Handlers tell the two apart with Claims.
+func WithOptional() Option {
+	return func(m *Middleware) { m.optional = true }
+}
+
+// WithHTTPErrors hands refusals to Echo's HTTPErrorHandler as
+// *echo.HTTPError (status and description, with the *bearer.Error as
+// Internal) instead of writing bouncer's answer, for applications that
+// render every error in one place. The WWW-Authenticate and Retry-After
+// headers are set on the response first, so the answer still tells the
+// client what to do.
+func WithHTTPErrors() Option {
+	return func(m *Middleware) { m.onError = m.httpError }
+}
+
+// New returns middleware that checks requests with c, usually a
+// *bearer.Verifier. It panics if c is nil: a missing verifier is a bug to
+// stop at start, not at the first request.
+func New(c bearer.Checker, opts ...Option) *Middleware {
+	if err := bearer.CheckerError(c); err != nil {
+		panic("bearerecho: New: " + err.Error())
+	}
+	m := &Middleware{checker: c}
 	m.onError = m.WriteError
 	for _, o := range opts {
 		o(m)
@@ -54,12 +87,19 @@ func (m *Middleware) Authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // Require returns middleware that authenticates the request (unless an
-// earlier Authenticate did) and then applies every policy.
+// earlier middleware of the same verifier did) and then applies every
+// policy.
 func (m *Middleware) Require(policies ...bearer.Policy) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
+			if m.skipper != nil && m.skipper(c) {
+				return next(c)
+			}
 			r := c.Request()
-			claims, err := m.verifier.Check(r.Context(), request{c}, policies...)
+			claims, err := m.checker.Check(r.Context(), bearer.HTTPRequest(r), policies...)
+			if m.optional && errors.Is(err, bearer.ErrMissingToken) {
+				return next(c)
+			}
 			if err != nil {
 				return m.onError(c, err)
 			}
@@ -81,7 +121,7 @@ func (m *Middleware) RequireScope(scopes ...string) echo.MiddlewareFunc {
 // bodies or default the Content-Type, and returns nil so that Echo's
 // HTTPErrorHandler adds nothing either.
 func (m *Middleware) WriteError(c echo.Context, err error) error {
-	resp := m.verifier.Response(err)
+	resp := m.checker.Response(err)
 	w := c.Response()
 	for k, v := range resp.Header {
 		w.Header()[k] = v
@@ -89,6 +129,17 @@ func (m *Middleware) WriteError(c echo.Context, err error) error {
 	w.WriteHeader(resp.Status)
 	_, _ = w.Write(resp.Body)
 	return nil
+}
+
+// httpError is the WithHTTPErrors handler.
+func (m *Middleware) httpError(c echo.Context, err error) error {
+	resp := m.checker.Response(err)
+	for _, k := range []string{"WWW-Authenticate", "Retry-After"} {
+		if v := resp.Header.Get(k); v != "" {
+			c.Response().Header().Set(k, v)
+		}
+	}
+	return &echo.HTTPError{Code: resp.Status, Message: bearer.AsError(err).Description, Internal: err}
 }
 
 // Claims returns the claims of the request's verified token.

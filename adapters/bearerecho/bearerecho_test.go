@@ -58,7 +58,7 @@ func TestRefusalIsExactlyCoresResponse(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			r := httptest.NewRequest(http.MethodGet, "/country", nil)
 			r.Header["Authorization"] = auth
-			_, err := v.Check(r.Context(), headerRequest(r.Header), bearer.RequireScope("country.read"))
+			_, err := v.Check(r.Context(), bearer.HTTPRequest(r), bearer.RequireScope("country.read"))
 			want := v.Response(err)
 
 			w := serve(e, auth...)
@@ -145,10 +145,32 @@ func TestFormTokenIgnoresQuery(t *testing.T) {
 	}
 }
 
-// headerRequest is a GET carrying only headers, as core sees it.
-type headerRequest http.Header
-
-func (h headerRequest) Header(name string) []string { return http.Header(h).Values(name) }
-func (headerRequest) Query(string) []string         { return nil }
-func (headerRequest) Form(string) []string          { return nil }
-func (headerRequest) Method() string                { return http.MethodGet }
+// WithHTTPErrors hands the refusal to Echo's HTTPErrorHandler, with the
+// challenge already on the response.
+func TestHTTPErrors(t *testing.T) {
+	iss, err := bearertest.NewIssuer(bearertest.WithAudience("country-api"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(iss.Close)
+	v, err := bearer.New(bearer.Config{Issuer: iss.URL(), Audiences: []string{"country-api"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := echo.New()
+	var got error
+	e.HTTPErrorHandler = func(err error, c echo.Context) {
+		got = err
+		_ = c.String(err.(*echo.HTTPError).Code, "rendered by the app")
+	}
+	e.GET("/", func(c echo.Context) error { return nil }, bearerecho.New(v, bearerecho.WithHTTPErrors()).RequireScope("country.read"))
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+	var he *echo.HTTPError
+	if !errors.As(got, &he) || he.Code != http.StatusUnauthorized || !errors.Is(he.Internal, bearer.ErrMissingToken) {
+		t.Fatalf("error handler got %#v", got)
+	}
+	if w.Code != http.StatusUnauthorized || w.Header().Get("WWW-Authenticate") != `Bearer realm="country-api"` || w.Body.String() != "rendered by the app" {
+		t.Fatalf("answer %d %q %q", w.Code, w.Header().Get("WWW-Authenticate"), w.Body.String())
+	}
+}

@@ -13,8 +13,10 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	conformance.Run(t, func(t *testing.T, v *bearer.Verifier) string {
+	conformance.Run(t, func(t *testing.T, v bearer.Checker) string {
 		auth := bearerecho.New(v)
+		optional := bearerecho.New(v, bearerecho.WithOptional())
+		skipping := bearerecho.New(v, bearerecho.WithSkipper(func(c echo.Context) bool { return c.Path() == conformance.PathSkipped }))
 		ok := func(c echo.Context) error {
 			claims, _ := bearerecho.Claims(c)
 			fromCtx, _ := bearer.FromContext(c.Request().Context())
@@ -26,6 +28,8 @@ func TestConformance(t *testing.T) {
 		e.Match(methods, conformance.PathAuthenticated, ok, auth.Authenticate)
 		e.Match(methods, conformance.PathScoped, ok, auth.RequireScope(conformance.Scope))
 		e.Match(methods, conformance.PathPolicy, ok, auth.Require(conformance.Policy))
+		e.Match(methods, conformance.PathOptional, ok, optional.Authenticate)
+		e.Match(methods, conformance.PathSkipped, ok, skipping.RequireScope(conformance.Scope))
 		srv := httptest.NewServer(e)
 		t.Cleanup(srv.Close)
 		return srv.URL

@@ -90,7 +90,7 @@ func TestRequireScope(t *testing.T) {
 				t.Fatal("the handler ran on a refused request")
 			}
 			h := http.Header{"Authorization": tc.auth}
-			_, err := v.Check(context.Background(), plain(h), bearer.RequireScope("country.read"))
+			_, err := v.Check(context.Background(), headerRequest(h), bearer.RequireScope("country.read"))
 			assertResponse(t, resp, body, v.Response(err))
 		})
 	}
@@ -131,7 +131,7 @@ func TestIssuerDownIs503(t *testing.T) {
 	if resp.Header.Get("WWW-Authenticate") != "" {
 		t.Fatal("a 503 must not challenge: the token was not judged")
 	}
-	_, err := v.Check(context.Background(), plain(http.Header{"Authorization": {"Bearer " + tok}}))
+	_, err := v.Check(context.Background(), headerRequest(http.Header{"Authorization": {"Bearer " + tok}}))
 	assertResponse(t, resp, body, v.Response(err))
 }
 
@@ -270,10 +270,41 @@ func TestRequestsShareNoMemory(t *testing.T) {
 	}
 }
 
-// plain is a request as package bearer sees it, without any framework.
-type plain http.Header
+// headerRequest is a GET request carrying h, as core sees it.
+func headerRequest(h http.Header) bearer.Request {
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header = h
+	return bearer.HTTPRequest(r)
+}
 
-func (p plain) Header(name string) []string { return http.Header(p).Values(name) }
-func (plain) Query(string) []string         { return nil }
-func (plain) Form(string) []string          { return nil }
-func (plain) Method() string                { return http.MethodGet }
+// WithFiberErrors hands the refusal to the app's ErrorHandler, with the
+// challenge already on the response.
+func TestFiberErrors(t *testing.T) {
+	iss, err := bearertest.NewIssuer(bearertest.WithAudience("country-api"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(iss.Close)
+	v, err := bearer.New(bearer.Config{Issuer: iss.URL(), Audiences: []string{"country-api"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got error
+	app := fiber.New(fiber.Config{ErrorHandler: func(c *fiber.Ctx, err error) error {
+		got = err
+		return c.Status(err.(*fiber.Error).Code).SendString("rendered by the app")
+	}})
+	app.Get("/", bearerfiber.New(v, bearerfiber.WithFiberErrors()).RequireScope("country.read"), func(c *fiber.Ctx) error { return nil })
+	resp, err := app.Test(httptest.NewRequest(http.MethodGet, "/", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	var fe *fiber.Error
+	if !errors.As(got, &fe) || fe.Code != http.StatusUnauthorized {
+		t.Fatalf("error handler got %#v", got)
+	}
+	if resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") != `Bearer realm="country-api"` || string(body) != "rendered by the app" {
+		t.Fatalf("answer %d %q %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), body)
+	}
+}

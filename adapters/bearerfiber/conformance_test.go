@@ -12,8 +12,10 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	conformance.Run(t, func(t *testing.T, v *bearer.Verifier) string {
+	conformance.Run(t, func(t *testing.T, v bearer.Checker) string {
 		auth := bearerfiber.New(v)
+		optional := bearerfiber.New(v, bearerfiber.WithOptional())
+		skipping := bearerfiber.New(v, bearerfiber.WithNext(func(c *fiber.Ctx) bool { return c.Path() == conformance.PathSkipped }))
 		ok := func(c *fiber.Ctx) error {
 			claims, _ := bearerfiber.Claims(c)
 			fromCtx, _ := bearer.FromContext(c.UserContext())
@@ -26,6 +28,8 @@ func TestConformance(t *testing.T) {
 			app.Add(method, conformance.PathAuthenticated, auth.Authenticate, ok)
 			app.Add(method, conformance.PathScoped, auth.RequireScope(conformance.Scope), ok)
 			app.Add(method, conformance.PathPolicy, auth.Require(conformance.Policy), ok)
+			app.Add(method, conformance.PathOptional, optional.Authenticate, ok)
+			app.Add(method, conformance.PathSkipped, skipping.RequireScope(conformance.Scope), ok)
 		}
 		return listen(t, app)
 	})

@@ -1,6 +1,7 @@
 package bearerfiber
 
 import (
+	"crypto/x509"
 	"net/url"
 	"strings"
 
@@ -39,4 +40,15 @@ func (q request) Form(name string) []string {
 		return nil
 	}
 	return v[name]
+}
+
+// Path is the path as the client sent it, before Fiber decodes or
+// normalises it.
+func (q request) Path() string { return string(q.c.Request().URI().PathOriginal()) }
+
+func (q request) ClientCertificate() *x509.Certificate {
+	if tls := q.c.Context().TLSConnectionState(); tls != nil && len(tls.PeerCertificates) > 0 {
+		return tls.PeerCertificates[0]
+	}
+	return nil
 }

@@ -13,6 +13,8 @@
 package bearergin
 
 import (
+	"errors"
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/bouncer-go/bouncer/core/bearer"
@@ -25,10 +27,12 @@ const claimsKey = "github.com/bouncer-go/bouncer/adapters/bearergin.claims"
 // middleware aborts the chain after it returns, whatever it wrote.
 type ErrorHandler func(c *gin.Context, err error)
 
-// Middleware guards routes with one Verifier.
+// Middleware guards routes with one verifier.
 type Middleware struct {
-	verifier *bearer.Verifier
+	checker  bearer.Checker
 	onError  ErrorHandler
+	skip     func(*gin.Context) bool
+	optional bool
 }
 
 // Option configures a Middleware.
@@ -39,9 +43,27 @@ func WithErrorHandler(h ErrorHandler) Option {
 	return func(m *Middleware) { m.onError = h }
 }
 
-// New returns middleware that checks requests with v.
-func New(v *bearer.Verifier, opts ...Option) *Middleware {
-	m := &Middleware{verifier: v}
+// WithSkip lets requests for which skip reports true through unchecked,
+// without claims (health checks, metadata documents).
+func WithSkip(skip func(*gin.Context) bool) Option {
+	return func(m *Middleware) { m.skip = skip }
+}
+
+// WithOptional makes authentication optional: a request without any token
+// reaches the handler without claims, while a request whose token is bad
+// is still refused. Handlers tell the two apart with Claims.
+func WithOptional() Option {
+	return func(m *Middleware) { m.optional = true }
+}
+
+// New returns middleware that checks requests with c, usually a
+// *bearer.Verifier. It panics if c is nil: a missing verifier is a bug to
+// stop at start, not at the first request.
+func New(c bearer.Checker, opts ...Option) *Middleware {
+	if err := bearer.CheckerError(c); err != nil {
+		panic("bearergin: New: " + err.Error())
+	}
+	m := &Middleware{checker: c}
 	m.onError = m.WriteError
 	for _, o := range opts {
 		o(m)
@@ -55,7 +77,8 @@ func New(v *bearer.Verifier, opts ...Option) *Middleware {
 func (m *Middleware) Authenticate(c *gin.Context) { m.check(c, nil) }
 
 // Require returns middleware that authenticates the request (unless an
-// earlier Authenticate did) and then applies every policy.
+// earlier middleware of the same verifier did) and then applies every
+// policy.
 func (m *Middleware) Require(policies ...bearer.Policy) gin.HandlerFunc {
 	return func(c *gin.Context) { m.check(c, policies) }
 }
@@ -65,9 +88,19 @@ func (m *Middleware) RequireScope(scopes ...string) gin.HandlerFunc {
 	return m.Require(bearer.RequireScope(scopes...))
 }
 
+// check judges the request. A refusal is also recorded with c.Error, as
+// Gin's loggers and error middleware expect, whatever the ErrorHandler
+// writes.
 func (m *Middleware) check(c *gin.Context, policies []bearer.Policy) {
-	claims, err := m.verifier.Check(c.Request.Context(), request{c}, policies...)
+	if m.skip != nil && m.skip(c) {
+		return
+	}
+	claims, err := m.checker.Check(c.Request.Context(), bearer.HTTPRequest(c.Request), policies...)
+	if m.optional && errors.Is(err, bearer.ErrMissingToken) {
+		return
+	}
 	if err != nil {
+		_ = c.Error(err)
 		m.onError(c, err)
 		c.Abort()
 		return
@@ -80,7 +113,7 @@ func (m *Middleware) check(c *gin.Context, policies []bearer.Policy) {
 // WWW-Authenticate challenge with a small JSON body, exactly as package
 // bearer renders them.
 func (m *Middleware) WriteError(c *gin.Context, err error) {
-	resp := m.verifier.Response(err)
+	resp := m.checker.Response(err)
 	for k, v := range resp.Header {
 		c.Writer.Header()[k] = v
 	}

@@ -63,7 +63,7 @@ func TestRefusalIsCoresResponseAndAborts(t *testing.T) {
 			ran = false
 			req := get()
 			w := serve(r, req, authz...)
-			_, err := v.Check(req.Context(), plain(req.Header), bearer.RequireScope("country.read"))
+			_, err := v.Check(req.Context(), bearer.HTTPRequest(req), bearer.RequireScope("country.read"))
 			want := v.Response(err)
 			if ran {
 				t.Fatal("the handler ran after a refusal")
@@ -151,10 +151,33 @@ func TestQueryAndFormTokens(t *testing.T) {
 	}
 }
 
-// plain is a header-only request as core sees it.
-type plain http.Header
-
-func (p plain) Header(name string) []string { return http.Header(p).Values(name) }
-func (plain) Query(string) []string         { return nil }
-func (plain) Form(string) []string          { return nil }
-func (plain) Method() string                { return http.MethodGet }
+// A refusal reaches Gin's error list, for its loggers and error
+// middleware, while the answer stays bouncer's.
+func TestRefusalIsRecordedWithCError(t *testing.T) {
+	iss, err := bearertest.NewIssuer(bearertest.WithAudience("country-api"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(iss.Close)
+	v, err := bearer.New(bearer.Config{Issuer: iss.URL(), Audiences: []string{"country-api"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recorded []*gin.Error
+	r := gin.New()
+	r.Use(func(c *gin.Context) { c.Next(); recorded = c.Errors })
+	r.GET("/", bearergin.New(v).RequireScope("country.read"), func(c *gin.Context) {})
+	w := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("Authorization", "Bearer "+iss.MustMint(t, map[string]any{"scope": "other"}))
+	r.ServeHTTP(w, req)
+	if w.Code != http.StatusForbidden || len(recorded) != 1 || !errors.Is(recorded[0].Err, bearer.ErrInsufficientScope) {
+		t.Fatalf("status %d, recorded %v", w.Code, recorded)
+	}
+	defer func() {
+		if r := recover(); r == nil {
+			t.Fatal("New(nil) did not panic")
+		}
+	}()
+	bearergin.New(nil)
+}

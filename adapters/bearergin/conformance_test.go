@@ -13,8 +13,10 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	conformance.Run(t, func(t *testing.T, v *bearer.Verifier) string {
+	conformance.Run(t, func(t *testing.T, v bearer.Checker) string {
 		auth := bearergin.New(v)
+		optional := bearergin.New(v, bearergin.WithOptional())
+		skipping := bearergin.New(v, bearergin.WithSkip(func(c *gin.Context) bool { return c.Request.URL.Path == conformance.PathSkipped }))
 		ok := func(c *gin.Context) {
 			claims, _ := bearergin.Claims(c)
 			fromCtx, _ := bearer.FromContext(c.Request.Context())
@@ -25,6 +27,8 @@ func TestConformance(t *testing.T) {
 			r.Handle(method, conformance.PathAuthenticated, auth.Authenticate, ok)
 			r.Handle(method, conformance.PathScoped, auth.RequireScope(conformance.Scope), ok)
 			r.Handle(method, conformance.PathPolicy, auth.Require(conformance.Policy), ok)
+			r.Handle(method, conformance.PathOptional, optional.Authenticate, ok)
+			r.Handle(method, conformance.PathSkipped, skipping.RequireScope(conformance.Scope), ok)
 		}
 		srv := httptest.NewServer(r)
 		t.Cleanup(srv.Close)

@@ -1,14 +1,15 @@
 // Package bearerhttp protects net/http handlers with bearer tokens checked
-// by a bearer.Verifier. It works with anything that takes
-// func(http.Handler) http.Handler: http.ServeMux, chi, gorilla/mux.
+// by a bearer.Verifier (or any bearer.Checker). It works with anything that
+// takes func(http.Handler) http.Handler: http.ServeMux, chi, gorilla/mux.
 //
 // The package only translates: every decision (which token, whether it is
 // valid, whether a policy holds, what the refusal looks like) is made by
 // package bearer, so the same request gets the same answer here as in the
-// Gin, Echo and Fiber adapters.
+// Gin, Echo, Fiber and gRPC adapters.
 package bearerhttp
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/bouncer-go/bouncer/core/bearer"
@@ -17,10 +18,12 @@ import (
 // ErrorWriter answers a refused request. err is a *bearer.Error.
 type ErrorWriter func(w http.ResponseWriter, r *http.Request, err error)
 
-// Middleware guards handlers with one Verifier.
+// Middleware guards handlers with one verifier.
 type Middleware struct {
-	verifier *bearer.Verifier
+	checker  bearer.Checker
 	onError  ErrorWriter
+	skip     func(*http.Request) bool
+	optional bool
 }
 
 // Option configures a Middleware.
@@ -31,9 +34,27 @@ func WithErrorWriter(ew ErrorWriter) Option {
 	return func(m *Middleware) { m.onError = ew }
 }
 
-// New returns middleware that checks requests with v.
-func New(v *bearer.Verifier, opts ...Option) *Middleware {
-	m := &Middleware{verifier: v}
+// WithSkip lets requests for which skip reports true through unchecked,
+// without claims (health checks, metadata documents).
+func WithSkip(skip func(*http.Request) bool) Option {
+	return func(m *Middleware) { m.skip = skip }
+}
+
+// WithOptional makes authentication optional: a request without any token
+// reaches the handler without claims, while a request whose token is bad
+// is still refused. Handlers tell the two apart with Claims.
+func WithOptional() Option {
+	return func(m *Middleware) { m.optional = true }
+}
+
+// New returns middleware that checks requests with c, usually a
+// *bearer.Verifier. It panics if c is nil: a missing verifier is a bug to
+// stop at start, not at the first request.
+func New(c bearer.Checker, opts ...Option) *Middleware {
+	if err := bearer.CheckerError(c); err != nil {
+		panic("bearerhttp: New: " + err.Error())
+	}
+	m := &Middleware{checker: c}
 	m.onError = m.WriteError
 	for _, o := range opts {
 		o(m)
@@ -48,16 +69,24 @@ func (m *Middleware) Authenticate(next http.Handler) http.Handler {
 }
 
 // Require returns middleware that authenticates the request (unless an
-// earlier Authenticate did) and then applies every policy.
+// earlier middleware of the same verifier did) and then applies every
+// policy.
 func (m *Middleware) Require(policies ...bearer.Policy) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			c, err := m.verifier.Check(r.Context(), request{r}, policies...)
-			if err != nil {
-				m.onError(w, r, err)
+			if m.skip != nil && m.skip(r) {
+				next.ServeHTTP(w, r)
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(bearer.NewContext(r.Context(), c)))
+			c, err := m.checker.Check(r.Context(), bearer.HTTPRequest(r), policies...)
+			switch {
+			case err == nil:
+				next.ServeHTTP(w, r.WithContext(bearer.NewContext(r.Context(), c)))
+			case m.optional && errors.Is(err, bearer.ErrMissingToken):
+				next.ServeHTTP(w, r)
+			default:
+				m.onError(w, r, err)
+			}
 		})
 	}
 }
@@ -70,7 +99,7 @@ func (m *Middleware) RequireScope(scopes ...string) func(http.Handler) http.Hand
 // WriteError is the default ErrorWriter: the RFC 6750 status and
 // WWW-Authenticate challenge with a small JSON body.
 func (m *Middleware) WriteError(w http.ResponseWriter, _ *http.Request, err error) {
-	resp := m.verifier.Response(err)
+	resp := m.checker.Response(err)
 	for k, v := range resp.Header {
 		w.Header()[k] = v
 	}
@@ -80,16 +109,3 @@ func (m *Middleware) WriteError(w http.ResponseWriter, _ *http.Request, err erro
 
 // Claims returns the claims of the request's verified token.
 func Claims(r *http.Request) (*bearer.Claims, bool) { return bearer.FromContext(r.Context()) }
-
-// request adapts *http.Request to bearer.Request.
-type request struct{ r *http.Request }
-
-func (q request) Header(name string) []string { return q.r.Header.Values(name) }
-func (q request) Query(name string) []string  { return q.r.URL.Query()[name] }
-func (q request) Method() string              { return q.r.Method }
-func (q request) Form(name string) []string {
-	if err := q.r.ParseForm(); err != nil {
-		return nil
-	}
-	return q.r.PostForm[name]
-}

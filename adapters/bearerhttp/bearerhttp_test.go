@@ -2,6 +2,7 @@ package bearerhttp_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -152,5 +153,19 @@ func TestStackedVerifiers(t *testing.T) {
 	}
 	if code := get("/admin", pubTok); code != 401 {
 		t.Fatalf("admin route with the public issuer's token: %d; want 401", code)
+	}
+}
+
+func TestNewRefusesNilVerifier(t *testing.T) {
+	var v *bearer.Verifier
+	for _, c := range []bearer.Checker{nil, v} {
+		func() {
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "bearerhttp: New") {
+					t.Fatalf("recovered %v", r)
+				}
+			}()
+			bearerhttp.New(c)
+		}()
 	}
 }

@@ -84,6 +84,16 @@ type Config struct {
 	// 1 MiB.
 	MaxTokenBytes int
 
+	// TokenHeader, when set, names a request header whose whole value is
+	// the token, for callers that cannot send Authorization (e.g.
+	// "X-Access-Token"). The Authorization header is still read: a
+	// request with both is refused (400).
+	TokenHeader string
+
+	// TokenCookie, when set, names a cookie whose value is the token. A
+	// request carrying it and another token is refused (400).
+	TokenCookie string
+
 	// AllowQueryToken accepts a token in the access_token query parameter
 	// (RFC 6750 §2.3). Off by default: URLs end up in logs and histories.
 	AllowQueryToken bool

@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -251,10 +252,12 @@ func FuzzToken(f *testing.F) {
 
 type headerRequest http.Header
 
-func (h headerRequest) Header(name string) []string { return http.Header(h).Values(name) }
-func (headerRequest) Query(string) []string         { return nil }
-func (headerRequest) Form(string) []string          { return nil }
-func (headerRequest) Method() string                { return http.MethodGet }
+func (h headerRequest) Header(name string) []string        { return http.Header(h).Values(name) }
+func (headerRequest) Query(string) []string                { return nil }
+func (headerRequest) Form(string) []string                 { return nil }
+func (headerRequest) Method() string                       { return http.MethodGet }
+func (headerRequest) Path() string                         { return "/" }
+func (headerRequest) ClientCertificate() *x509.Certificate { return nil }
 
 func errorIs(err, target error) bool {
 	e, ok := err.(*Error)

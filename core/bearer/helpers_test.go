@@ -2,6 +2,7 @@ package bearer_test
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -82,14 +83,23 @@ func wantRefusal(t *testing.T, err error, sentinel error, status int) *bearer.Er
 // fakeRequest implements bearer.Request over plain maps.
 type fakeRequest struct {
 	method string
+	path   string
 	header http.Header
 	query  url.Values
 	form   url.Values
+	cert   *x509.Certificate
 }
 
-func (r fakeRequest) Header(name string) []string { return r.header.Values(name) }
-func (r fakeRequest) Query(name string) []string  { return r.query[name] }
-func (r fakeRequest) Form(name string) []string   { return r.form[name] }
+func (r fakeRequest) Header(name string) []string          { return r.header.Values(name) }
+func (r fakeRequest) Query(name string) []string           { return r.query[name] }
+func (r fakeRequest) Form(name string) []string            { return r.form[name] }
+func (r fakeRequest) ClientCertificate() *x509.Certificate { return r.cert }
+func (r fakeRequest) Path() string {
+	if r.path == "" {
+		return "/"
+	}
+	return r.path
+}
 func (r fakeRequest) Method() string {
 	if r.method == "" {
 		return http.MethodGet

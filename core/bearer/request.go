@@ -2,10 +2,38 @@ package bearer
 
 import (
 	"context"
+	"crypto/x509"
+	"errors"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 )
+
+// Checker is what a middleware needs of a verifier: to judge a request and
+// to render a refusal. *Verifier is one; so is any verifier of several
+// issuers. Adapters accept a Checker, never a concrete type.
+type Checker interface {
+	// Check authenticates the request and applies the policies, returning
+	// the claims or the refusal (a *Error).
+	Check(ctx context.Context, r Request, policies ...Policy) (*Claims, error)
+	// Response renders a refusal as the HTTP answer.
+	Response(err error) Response
+}
+
+// CheckerError reports a Checker that cannot work: nil, or a nil pointer
+// in an interface. Adapters call it in their constructors, so that a
+// missing verifier stops the program at start rather than at the first
+// request.
+func CheckerError(c Checker) error {
+	if c == nil {
+		return errors.New("a Checker (such as a *bearer.Verifier) is required, got nil")
+	}
+	if v := reflect.ValueOf(c); v.Kind() == reflect.Pointer && v.IsNil() {
+		return errors.New("a Checker (such as a *bearer.Verifier) is required, got a nil " + v.Type().String())
+	}
+	return nil
+}
 
 // Request is the view of an HTTP request that token extraction needs. Each
 // adapter implements it over its framework's request, in a few lines, so
@@ -24,14 +52,22 @@ type Request interface {
 	// application/x-www-form-urlencoded, and only when AllowFormToken is
 	// set. A body that cannot be parsed has no fields: return nil.
 	Form(name string) []string
+	// Path is the path of the request target as the client sent it
+	// (escaped), without the query. DPoP proofs name the URL they were
+	// made for.
+	Path() string
+	// ClientCertificate is the TLS client certificate the connection was
+	// authenticated with, or nil. Mutual-TLS-bound tokens name it.
+	ClientCertificate() *x509.Certificate
 }
 
 const tokenParam = "access_token"
 
 // Token finds the bearer token in r (RFC 6750 §2). The Authorization header
-// is always read; the query and form-body methods only when enabled. A
-// request that offers more than one token, or repeats the Authorization
-// header, is refused as invalid_request rather than guessed at.
+// is always read; Config.TokenHeader, Config.TokenCookie, the query and the
+// form body only when configured. A request that offers more than one
+// token, or repeats the Authorization header, is refused as
+// invalid_request rather than guessed at.
 func (v *Verifier) Token(r Request) (string, error) {
 	var token string
 	found := 0
@@ -50,6 +86,12 @@ func (v *Verifier) Token(r Request) (string, error) {
 		if isBearer {
 			take(tok)
 		}
+	}
+	if v.tokenHeader != "" {
+		take(r.Header(v.tokenHeader)...)
+	}
+	if v.tokenCookie != "" {
+		take(cookieValues(r.Header("Cookie"), v.tokenCookie)...)
 	}
 	if v.allowQuery {
 		take(r.Query(tokenParam)...)
@@ -107,6 +149,24 @@ func isB64Token(s string) bool {
 		}
 	}
 	return true
+}
+
+// cookieValues returns the values of every cookie called name in the
+// request's Cookie headers.
+func cookieValues(headers []string, name string) []string {
+	var out []string
+	for _, h := range headers {
+		cookies, err := http.ParseCookie(h)
+		if err != nil {
+			continue
+		}
+		for _, c := range cookies {
+			if c.Name == name {
+				out = append(out, c.Value)
+			}
+		}
+	}
+	return out
 }
 
 // hasFormBody reports whether method carries a body whose form fields

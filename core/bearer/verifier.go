@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -27,6 +28,8 @@ type Verifier struct {
 	mapping     *ClaimMapping // nil: the default claims
 	validators  []Validator
 	maxBytes    int
+	tokenHeader string
+	tokenCookie string
 	allowQuery  bool
 	allowForm   bool
 	realm       string
@@ -70,6 +73,9 @@ func New(cfg Config) (*Verifier, error) {
 	if !cfg.Claims.isDefault() {
 		m := cfg.Claims
 		mapping = &m
+	}
+	if strings.EqualFold(cfg.TokenHeader, "Authorization") {
+		return nil, errors.New("bearer: Config.TokenHeader names Authorization, which is always read")
 	}
 	if slices.Contains(cfg.Validators, nil) {
 		return nil, errors.New("bearer: Config.Validators holds a nil Validator")
@@ -134,6 +140,8 @@ func New(cfg Config) (*Verifier, error) {
 		mapping:     mapping,
 		validators:  slices.Clone(cfg.Validators),
 		maxBytes:    maxBytes,
+		tokenHeader: http.CanonicalHeaderKey(cfg.TokenHeader),
+		tokenCookie: cfg.TokenCookie,
 		allowQuery:  cfg.AllowQueryToken,
 		allowForm:   cfg.AllowFormToken,
 		realm:       orDefault(realm, "bouncer"),

@@ -75,6 +75,16 @@ func cases(t *testing.T, iss *bearertest.Issuer) []testCase {
 		add(name, PathScoped, bearerHeader(tok), 401)
 	}
 
+	// Optional authentication: no token passes without claims, a bad one
+	// is refused all the same; a skipped route is not checked at all.
+	add("optional, no token", PathOptional, nil, 200)
+	add("optional, valid token", PathOptional, bearerHeader(good), 200)
+	add("optional, expired token", PathOptional, bearerHeader(mint(map[string]any{"exp": now.Add(-2 * time.Minute).Unix()})), 401)
+	add("optional, other scheme", PathOptional, http.Header{"Authorization": {"Basic Y2xpZW50OnNlY3JldA=="}}, 200)
+	add("optional, two Authorization headers", PathOptional, http.Header{"Authorization": {"Bearer " + good, "Bearer " + good}}, 400)
+	add("skipped, no token", PathSkipped, nil, 200)
+	add("skipped, garbage token", PathSkipped, bearerHeader("not-a-token"), 200)
+
 	// A token refused by the application's validator: 401, on every route.
 	for _, p := range []string{PathAuthenticated, PathScoped, PathPolicy} {
 		add("refused by a validator on "+p, p, bearerHeader(mint(map[string]any{"suspended": true})), 401)

@@ -16,17 +16,25 @@ import (
 	"github.com/bouncer-go/bouncer/core/bearer"
 )
 
-// The routes a server under test must serve, each with GET:
+// The routes a server under test must serve, each with GET and POST; every
+// handler answers 200 with Body of the claims it finds (none on the last
+// two, when there is no token or nothing was checked):
 const (
 	// PathAuthenticated is guarded by the adapter's Authenticate
-	// middleware; its handler answers 200 with Body.
+	// middleware.
 	PathAuthenticated = "/authenticated"
-	// PathScoped is guarded only by RequireScope(Scope); its handler
-	// answers 200 with Body.
+	// PathScoped is guarded only by RequireScope(Scope).
 	PathScoped = "/scoped"
-	// PathPolicy is guarded only by Require(Policy); its handler answers
-	// 200 with Body.
+	// PathPolicy is guarded only by Require(Policy).
 	PathPolicy = "/policy"
+	// PathOptional is guarded by the Authenticate middleware of a second
+	// middleware value, made with the adapter's optional-authentication
+	// option.
+	PathOptional = "/optional"
+	// PathSkipped is guarded by RequireScope(Scope) of a third middleware
+	// value, made with the adapter's skip option (Skipper, Next, a
+	// predicate…) set to skip exactly this path.
+	PathSkipped = "/skipped"
 )
 
 // Scope is the scope PathScoped requires.

@@ -2,6 +2,8 @@ package conformance
 
 import (
 	"context"
+	"crypto/x509"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,10 +18,10 @@ import (
 )
 
 // Serve starts the server under test on 127.0.0.1 with the routes of this
-// package (each answering GET and POST), guarded by v, stops it when t
+// package (each answering GET and POST), guarded by c, stops it when t
 // ends, and returns its base URL ("http://127.0.0.1:port"). Run calls it
 // once per verifier configuration.
-type Serve func(t *testing.T, v *bearer.Verifier) string
+type Serve func(t *testing.T, c bearer.Checker) string
 
 // testCase is one request and the status every adapter must give; the
 // headers and body must be what package bearer answers to the same request
@@ -55,6 +57,7 @@ func Run(t *testing.T, serve Serve) {
 		{"default", nil, cases},
 		{"query and form tokens", func(c *bearer.Config) { c.AllowQueryToken, c.AllowFormToken = true, true }, queryAndFormCases},
 		{"form tokens only", func(c *bearer.Config) { c.AllowFormToken = true }, formOnlyCases},
+		{"header and cookie tokens", func(c *bearer.Config) { c.TokenHeader, c.TokenCookie = TokenHeader, TokenCookie }, sourceCases},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) {
@@ -175,10 +178,15 @@ func reference(v *bearer.Verifier, tc testCase) (*bearer.Claims, bearer.Response
 		policies = []bearer.Policy{bearer.RequireScope(Scope)}
 	case PathPolicy:
 		policies = []bearer.Policy{Policy}
+	case PathSkipped:
+		return nil, bearer.Response{Status: http.StatusOK}
 	}
 	c, err := v.Check(context.Background(), plainRequest{tc}, policies...)
-	if err == nil {
+	switch {
+	case err == nil:
 		return c, bearer.Response{Status: http.StatusOK}
+	case tc.path == PathOptional && errors.Is(err, bearer.ErrMissingToken):
+		return nil, bearer.Response{Status: http.StatusOK}
 	}
 	return nil, v.Response(err)
 }
@@ -209,6 +217,9 @@ func (r plainRequest) Form(name string) []string {
 	}
 	return f[name]
 }
+
+func (r plainRequest) Path() string                         { return r.tc.path }
+func (r plainRequest) ClientCertificate() *x509.Certificate { return nil }
 
 func (r plainRequest) Method() string {
 	if r.tc.method == "" {
