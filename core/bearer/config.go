@@ -71,6 +71,13 @@ type Config struct {
 	// the defaults.
 	Claims ClaimMapping
 
+	// Introspection, if set, lets opaque tokens (or every token) be judged
+	// by the issuer's RFC 7662 introspection endpoint.
+	Introspection *Introspection
+
+	// Cache bounds the cache of tokens already judged (see CacheConfig).
+	Cache CacheConfig
+
 	// Validators run after the signature and the standard checks, in
 	// order; a refusal is 401 invalid_token (see Validator).
 	Validators []Validator

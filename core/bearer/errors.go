@@ -36,6 +36,7 @@ var (
 	ErrSenderConstrained = errors.New("bearer: sender-constrained token presented as a bearer token")
 	ErrLifetime          = errors.New("bearer: token lifetime too long")
 	ErrClaim             = errors.New("bearer: claim refused by a validator")
+	ErrInactive          = errors.New("bearer: token not active")
 	ErrInsufficientScope = errors.New("bearer: insufficient scope")
 	ErrIssuerUnavailable = errors.New("bearer: issuer unavailable")
 )

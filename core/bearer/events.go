@@ -36,6 +36,12 @@ const (
 	// the JWKS was not refetched because the last fetch is more recent
 	// than Config.RefetchCooldown.
 	EventUnknownKeyThrottled
+	// EventIntrospectionFailed: a call to the introspection endpoint
+	// failed (Err says why); the request got 503.
+	EventIntrospectionFailed
+	// EventSharedCacheFailed: the shared cache (Introspection.Shared)
+	// failed (Err says why); the in-process cache carried on.
+	EventSharedCacheFailed
 )
 
 var eventNames = map[EventKind]string{
@@ -47,6 +53,8 @@ var eventNames = map[EventKind]string{
 	EventKeySkipped:          "key_skipped",
 	EventStaleKeys:           "stale_keys",
 	EventUnknownKeyThrottled: "unknown_key_throttled",
+	EventIntrospectionFailed: "introspection_failed",
+	EventSharedCacheFailed:   "shared_cache_failed",
 }
 
 func (k EventKind) String() string {
@@ -85,7 +93,7 @@ func (s *keySource) emit(events ...Event) {
 		e.Issuer = s.issuer
 		level := slog.LevelDebug
 		switch e.Kind {
-		case EventFetchFailed, EventStaleKeys, EventKeySkipped:
+		case EventFetchFailed, EventStaleKeys, EventKeySkipped, EventIntrospectionFailed, EventSharedCacheFailed:
 			level = slog.LevelWarn
 		case EventKeyAdded, EventKeyRemoved:
 			level = slog.LevelInfo

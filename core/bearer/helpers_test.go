@@ -129,6 +129,6 @@ func mustMintPayload(t *testing.T, iss *bearertest.Issuer, payload []byte, opts 
 	return tok
 }
 
-func newBenchVerifier(iss *bearertest.Issuer) (*bearer.Verifier, error) {
-	return bearer.New(bearer.Config{Issuer: iss.URL(), Audiences: []string{testAudience}, Logger: quiet})
+func newBenchVerifier(iss *bearertest.Issuer, cache bearer.CacheConfig) (*bearer.Verifier, error) {
+	return bearer.New(bearer.Config{Issuer: iss.URL(), Audiences: []string{testAudience}, Cache: cache, Logger: quiet})
 }

@@ -61,6 +61,22 @@ func (s *keySet) lookup(kid string, a *algorithm) (*publicKey, bool) {
 	return found, found != nil
 }
 
+// holds reports whether the set still has the key pub under kid (or, for a
+// key without kid, anywhere among those without).
+func (s *keySet) holds(kid string, pub crypto.PublicKey) bool {
+	type equaler interface{ Equal(crypto.PublicKey) bool }
+	if kid != "" {
+		k := s.byID[kid]
+		return k != nil && k.key.(equaler).Equal(pub)
+	}
+	for _, k := range s.noKid {
+		if k.key.(equaler).Equal(pub) {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *keySet) all() []*publicKey {
 	out := slices.Clone(s.noKid)
 	for _, k := range s.byID {

@@ -48,6 +48,7 @@ type keySource struct {
 
 	mu        sync.Mutex
 	jwksURL   string        // configured, or found by discovery
+	intrURL   string        // introspection_endpoint, found by discovery
 	fetchedAt time.Time     // last successful fetch
 	attemptAt time.Time     // last fetch started
 	failures  int           // consecutive failed fetches
@@ -223,6 +224,9 @@ func (s *keySource) record(res loadResult) []Event {
 	if res.jwksURL != "" {
 		s.jwksURL = res.jwksURL
 	}
+	if res.intrURL != "" {
+		s.intrURL = res.intrURL
+	}
 	events := res.skipped
 	now := s.now()
 	if res.err != nil {
@@ -255,6 +259,7 @@ type loadResult struct {
 	set     *keySet
 	header  http.Header
 	jwksURL string // found by discovery, if it ran
+	intrURL string
 	skipped []Event
 	err     error
 }
@@ -269,6 +274,7 @@ func (s *keySource) load(ctx context.Context, jwksURL string) (res loadResult) {
 			return res
 		}
 		jwksURL, res.jwksURL = md.JWKSURL, md.JWKSURL
+		res.intrURL = md.IntrospectionURL
 	}
 	if err := secureURL(jwksURL, s.insecure); err != nil {
 		res.err = fmt.Errorf("jwks_uri: %w", err)
@@ -302,6 +308,32 @@ func addNanos(t time.Time, d time.Duration) int64 {
 		return math.MaxInt64
 	}
 	return n + int64(d)
+}
+
+// introspectionURL is the introspection_endpoint of the issuer's metadata,
+// read by the key fetch's discovery (or on its own when the JWKS URL is
+// configured and discovery does not otherwise run).
+func (s *keySource) introspectionURL(ctx context.Context) (string, error) {
+	s.mu.Lock()
+	u := s.intrURL
+	s.mu.Unlock()
+	if u != "" {
+		return u, nil
+	}
+	md, err := discover(ctx, s.client, s.issuer)
+	if err != nil {
+		return "", err
+	}
+	if md.IntrospectionURL == "" {
+		return "", errors.New("the issuer's metadata names no introspection_endpoint: set Introspection.URL")
+	}
+	if err := secureURL(md.IntrospectionURL, s.insecure); err != nil {
+		return "", fmt.Errorf("introspection_endpoint: %w", err)
+	}
+	s.mu.Lock()
+	s.intrURL = md.IntrospectionURL
+	s.mu.Unlock()
+	return md.IntrospectionURL, nil
 }
 
 func diffKeys(old, next *keySet) []Event {

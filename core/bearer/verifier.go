@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/bouncer-go/bouncer/core/internal/tokencache"
 )
 
 // Verifier decides whether a bearer token is genuine, meant for this API and
@@ -34,8 +36,11 @@ type Verifier struct {
 	allowForm   bool
 	realm       string
 	now         func() time.Time
+	customClock bool // Config.Now was set
 	keys        *keySource
 	headers     headerCache
+	cache       *tokenCache   // nil when disabled
+	introspect  *introspector // nil without Config.Introspection
 }
 
 // New builds a Verifier. It checks the configuration only: nothing is
@@ -146,11 +151,29 @@ func New(cfg Config) (*Verifier, error) {
 		allowForm:   cfg.AllowFormToken,
 		realm:       orDefault(realm, "bouncer"),
 		now:         now,
+		customClock: cfg.Now != nil,
 		keys:        keys,
 	}
-	// Headers naming a key that left the issuer's set are of no more use.
+	if !cfg.Cache.Disable {
+		entries, err1 := count("Cache.MaxEntries", cfg.Cache.MaxEntries, defaultCacheEntries, maxCacheEntries)
+		bytes, err2 := count("Cache.MaxBytes", int(cfg.Cache.MaxBytes), defaultCacheBytes, math.MaxInt)
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, err
+		}
+		v.cache = tokencache.New[verdict](entries, int64(bytes))
+	}
+	if cfg.Introspection != nil {
+		in, err := newIntrospector(*cfg.Introspection, v, cfg.InsecureAllowHTTP)
+		if err != nil {
+			return nil, err
+		}
+		v.introspect = in
+	}
+	// Headers and tokens of a key that left the issuer's set are of no
+	// more use.
 	keys.onChange = func(set *keySet) {
 		v.headers.retainKids(func(kid string) bool { return set.byID[kid] != nil })
+		v.forgetKeys(set)
 	}
 	return v, nil
 }
@@ -182,6 +205,21 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Claims, *Error) {
 	if len(token) > v.maxBytes {
 		return nil, tokenError(ErrMalformed, "the token is longer than %d bytes", v.maxBytes)
 	}
+	if v.cache != nil {
+		if e, ok := v.cache.Get(token); ok {
+			if c, refusal, ok := v.reuse(ctx, e); ok {
+				return c, refusal
+			}
+		}
+	}
+	if v.introspect != nil && (v.introspect.cfg.AllTokens || !isCompactJWS(token)) {
+		return v.introspectToken(ctx, token)
+	}
+	return v.verifyJWS(ctx, token)
+}
+
+// verifyJWS verifies a signed JWT with the issuer's keys.
+func (v *Verifier) verifyJWS(ctx context.Context, token string) (*Claims, *Error) {
 	var sigBuf [512]byte // RS4096's signature; any other fits too
 	t, e := parseJWS(token, &v.headers, sigBuf[:0])
 	if e != nil {
@@ -234,7 +272,18 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Claims, *Error) {
 	if !t.cached {
 		v.headers.offer(token[:t.headerLen], t.header)
 	}
-	c := p.claims(t.payload)
+	c, e := v.finish(ctx, p, t.payload)
+	if e != nil {
+		return nil, e
+	}
+	v.remember(token, verdict{claims: c, key: key.key}, key.id, p.Exp.Add(v.leeway).UnixNano())
+	return c, nil
+}
+
+// finish turns checked claims into the Claims the application reads, and
+// runs the validators.
+func (v *Verifier) finish(ctx context.Context, p *payload, raw []byte) (*Claims, *Error) {
+	c := p.claims(raw)
 	if v.mapping != nil {
 		if err := v.mapping.apply(c, p); err != nil {
 			return nil, tokenError(ErrMalformed, "the token's claims are malformed: %v", err)

@@ -22,6 +22,7 @@ func (i *Issuer) metadata() map[string]any {
 		"issuer":                                i.url,
 		"jwks_uri":                              i.JWKSURL(),
 		"token_endpoint":                        i.TokenURL(),
+		"introspection_endpoint":                i.IntrospectionURL(),
 		"grant_types_supported":                 []string{"client_credentials"},
 		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
 		"response_types_supported":              []string{},

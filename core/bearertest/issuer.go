@@ -27,6 +27,7 @@ type Issuer struct {
 
 	jwksFetches      atomic.Int64
 	discoveryFetches atomic.Int64
+	introspections   atomic.Int64
 	closeOnce        sync.Once
 
 	mu          sync.Mutex
@@ -35,6 +36,7 @@ type Issuer struct {
 	clients     map[string]client
 	down        bool
 	jwksHandler http.Handler
+	opaque      map[string]map[string]any // opaque token → its claims
 }
 
 // NewIssuer starts an issuer. It generates the signing key of the token
@@ -145,6 +147,9 @@ func (i *Issuer) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		h = i.serveJWKS
 	case i.path + "/token":
 		h = i.serveToken
+	case i.path + "/introspect":
+		i.introspections.Add(1)
+		h = i.serveIntrospection
 	default:
 		h = http.NotFound
 	}

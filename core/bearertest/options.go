@@ -33,6 +33,7 @@ type config struct {
 	tokenAlg  string
 	startKeys []string
 	clients   []client
+	opaque    bool
 	errs      []error
 }
 

@@ -88,8 +88,11 @@ func (i *Issuer) grant(w http.ResponseWriter, r *http.Request) (*tokenResponse, 
 	if len(scopes) > 0 {
 		claims["scope"] = strings.Join(scopes, " ")
 	}
-	tok, err := i.Mint(claims)
-	if err != nil {
+	var tok string
+	var err error
+	if i.cfg.opaque {
+		tok = i.MintOpaque(claims)
+	} else if tok, err = i.Mint(claims); err != nil {
 		return nil, &tokenError{http.StatusInternalServerError, "server_error", err.Error()}
 	}
 	return &tokenResponse{

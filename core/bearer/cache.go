@@ -1,0 +1,103 @@
+package bearer
+
+import (
+	"context"
+	"crypto"
+	"strings"
+
+	"github.com/bouncer-go/bouncer/core/internal/coarseclock"
+	"github.com/bouncer-go/bouncer/core/internal/tokencache"
+)
+
+// CacheConfig bounds the cache of tokens already judged. A client sends
+// the same token for its whole lifetime, so a Verifier remembers each
+// token it accepted (and each one its issuer's introspection called
+// inactive, briefly) and answers repeats from memory: no parsing, no
+// signature check, no call to the issuer. A remembered token is still
+// refused once it expires (exp plus the leeway, read on a clock that may
+// lag by a few milliseconds so that a hit costs no system call); one
+// accepted by
+// introspection is asked about again after Introspection.MaxAge; and every
+// token verified with a key is forgotten when that key leaves the issuer's
+// set. Validators run on every request all the same.
+//
+// Entries are found by comparing the whole token, so one token is never
+// taken for another. The zero value means the defaults.
+type CacheConfig struct {
+	// MaxEntries bounds how many tokens are remembered. Zero means 4096.
+	MaxEntries int
+	// MaxBytes bounds their estimated size. Zero means 8 MiB.
+	MaxBytes int64
+	// Disable turns the cache off: every request is judged afresh.
+	Disable bool
+}
+
+const (
+	defaultCacheEntries = 4096
+	defaultCacheBytes   = 8 << 20
+	maxCacheEntries     = 1 << 22
+)
+
+// verdict is what the cache keeps of a judged token.
+type verdict struct {
+	claims *Claims          // nil: the issuer said the token is not active
+	key    crypto.PublicKey // the key that verified it; nil for introspection
+}
+
+type tokenCache = tokencache.Table[verdict]
+
+// errCachedInactive refuses a token that introspection recently called
+// inactive, without asking again.
+var errCachedInactive = tokenError(ErrInactive, "the issuer says the token is not active")
+
+// reuse answers from a cache entry, if it is still of use: a token
+// remembered as accepted, until its exp (or the introspection maximum age),
+// or as inactive, until the short time that is remembered.
+func (v *Verifier) reuse(ctx context.Context, e *tokencache.Entry[verdict]) (*Claims, *Error, bool) {
+	if v.nowNanos() >= e.Until {
+		return nil, nil, false
+	}
+	c := e.Value.claims
+	if c == nil {
+		return nil, errCachedInactive, true
+	}
+	if len(v.validators) > 0 {
+		if e := validate(withClock(ctx, v.now), c, v.validators); e != nil {
+			return nil, e, true
+		}
+	}
+	return c, nil, true
+}
+
+// remember caches an accepted token until until (Unix nanoseconds).
+func (v *Verifier) remember(token string, d verdict, tag string, until int64) {
+	if v.cache == nil {
+		return
+	}
+	size := int64(len(token)) + 512
+	if c := d.claims; c != nil {
+		size += int64(len(c.raw)) + 32*int64(len(c.Audience)+len(c.Scopes)+len(c.Roles)+len(c.ClientRoles))
+	}
+	// Cloned: the token may alias a request buffer its server reuses.
+	v.cache.Put(&tokencache.Entry[verdict]{Token: strings.Clone(token), Value: d, Tag: tag, Until: until, Size: size}, v.now().UnixNano())
+}
+
+// nowNanos is the clock of the cache's hit path: the configured clock, or
+// else the coarse one, which costs an atomic load where time.Now may cost
+// more than everything else a hit does.
+func (v *Verifier) nowNanos() int64 {
+	if v.customClock {
+		return v.now().UnixNano()
+	}
+	return coarseclock.Now()
+}
+
+// forgetKeys drops the tokens verified with keys that set no longer holds.
+func (v *Verifier) forgetKeys(set *keySet) {
+	if v.cache == nil {
+		return
+	}
+	v.cache.Purge(func(e *tokencache.Entry[verdict]) bool {
+		return e.Value.key != nil && !set.holds(e.Tag, e.Value.key)
+	})
+}

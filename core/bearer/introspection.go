@@ -1,0 +1,339 @@
+package bearer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bouncer-go/bouncer/core/internal/introspect"
+)
+
+// Introspection lets a Verifier judge tokens it cannot read: opaque access
+// tokens (Ory Hydra's ory_at_…, oidc-provider's without a resource
+// indicator, Spring Authorization Server's reference tokens), by asking
+// the issuer's RFC 7662 introspection endpoint, authenticated as this
+// API's own client. The answer is judged like a token's claims: active
+// must be true, iss (if given) this issuer, aud one of this API's
+// audiences, exp and nbf within the leeway, and it must not describe a
+// refresh token or an ID token; its scope, client_id, sub and roles land
+// in the same Claims a JWT gives.
+//
+// An answer that is not a 200 JSON object, too large, or late is an
+// issuer outage (503 with Retry-After), never an acceptance, and is not
+// cached. Tokens are never logged; cache keys are hashes of tokens.
+type Introspection struct {
+	// URL of the introspection endpoint. Empty means discovery's
+	// introspection_endpoint. The https rule of Config.Issuer applies.
+	URL string
+
+	// ClientID and ClientSecret are this API's credentials at the issuer.
+	ClientID     string
+	ClientSecret string
+
+	// SecretInForm sends them in the form body (client_secret_post)
+	// instead of with HTTP Basic (client_secret_basic, the default).
+	SecretInForm bool
+
+	// AllTokens sends every token to the issuer, JWTs too, for issuers
+	// whose JWTs must be checked for revocation or carry only some claims
+	// (Keycloak's lightweight access tokens). By default only tokens that
+	// are not a compact JWS (not three dot-separated segments) are sent.
+	AllTokens bool
+
+	// MaxAge is how long an active answer is reused, at most until the
+	// token's exp: a token revoked at the issuer is refused here within
+	// MaxAge. Zero means one minute.
+	MaxAge time.Duration
+
+	// InactiveFor is how long an inactive answer is reused, so a flood of
+	// junk tokens is not a flood against the issuer. Zero means ten
+	// seconds; negative means inactive answers are not remembered.
+	InactiveFor time.Duration
+
+	// Timeout bounds one call. Zero means five seconds.
+	Timeout time.Duration
+
+	// Shared, if set, shares answers between the replicas of an API (see
+	// SharedCache), so N replicas ask the issuer once per token, not N
+	// times. Its failures are reported and the in-process cache carries
+	// on: a shared cache outage never fails a request by itself.
+	Shared SharedCache
+}
+
+// SharedCache stores introspection answers for a fleet of verifiers; the
+// module adapters/bearerredis implements it over Redis. Keys are hashes of
+// the issuer and the token, never tokens; values are the issuer's answers,
+// to be judged by each replica; entries carry their own expiry.
+type SharedCache interface {
+	Get(ctx context.Context, key string) (value []byte, found bool, err error)
+	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
+}
+
+const (
+	defaultIntrospectionMaxAge = time.Minute
+	defaultInactiveFor         = 10 * time.Second
+	defaultIntrospectTimeout   = 5 * time.Second
+)
+
+// introspector is a Verifier's configured introspection.
+type introspector struct {
+	cfg      Introspection
+	client   introspect.Client
+	flights  flights
+	inactive bool // remember inactive answers
+}
+
+func newIntrospector(cfg Introspection, v *Verifier, insecure bool) (*introspector, error) {
+	if cfg.ClientID == "" || cfg.ClientSecret == "" {
+		return nil, errors.New("bearer: Config.Introspection needs ClientID and ClientSecret")
+	}
+	if cfg.URL != "" {
+		if err := secureURL(cfg.URL, insecure); err != nil {
+			return nil, fmt.Errorf("bearer: Config.Introspection.URL: %w", err)
+		}
+	}
+	var errs []error
+	setting := func(name string, d, def, lo, hi time.Duration) time.Duration {
+		d, err := within(name, d, def, lo, hi)
+		errs = append(errs, err)
+		return d
+	}
+	in := &introspector{cfg: cfg, inactive: cfg.InactiveFor >= 0}
+	in.cfg.MaxAge = setting("Introspection.MaxAge", cfg.MaxAge, defaultIntrospectionMaxAge, time.Second, 24*time.Hour)
+	if in.inactive {
+		in.cfg.InactiveFor = setting("Introspection.InactiveFor", cfg.InactiveFor, defaultInactiveFor, time.Second, time.Hour)
+	}
+	in.cfg.Timeout = setting("Introspection.Timeout", cfg.Timeout, defaultIntrospectTimeout, 100*time.Millisecond, time.Minute)
+	in.client = introspect.Client{HTTP: v.keys.client, ID: cfg.ClientID, Secret: cfg.ClientSecret, Post: cfg.SecretInForm}
+	return in, errors.Join(errs...)
+}
+
+// isCompactJWS reports whether token has the three segments of a signed
+// JWT; anything else is an opaque token for introspection.
+func isCompactJWS(token string) bool { return strings.Count(token, ".") == 2 }
+
+// introspectToken judges token by the issuer's answer: from the shared
+// cache if a replica asked already, else from the issuer, one call per
+// token however many requests carry it at once.
+func (v *Verifier) introspectToken(ctx context.Context, token string) (*Claims, *Error) {
+	in := v.introspect
+	// The call serves every request waiting for this token, so it must not
+	// end with the first one's cancellation; Timeout bounds it.
+	ctx = context.WithoutCancel(ctx)
+	res := in.flights.do(token, func() flightResult {
+		key := v.sharedKey(token)
+		if in.cfg.Shared != nil {
+			body, found, err := in.cfg.Shared.Get(ctx, key)
+			if err != nil {
+				v.keys.emit(Event{Kind: EventSharedCacheFailed, Err: err})
+			}
+			if found {
+				c, e, until := v.judgeAnswer(ctx, token, body)
+				return flightResult{c, e, until, true}
+			}
+		}
+		body, e := v.askIssuer(ctx, token)
+		if e != nil {
+			return flightResult{err: e}
+		}
+		c, e, until := v.judgeAnswer(ctx, token, body)
+		if in.cfg.Shared != nil && until > 0 {
+			if err := in.cfg.Shared.Set(ctx, key, body, time.Duration(until-v.now().UnixNano())); err != nil {
+				v.keys.emit(Event{Kind: EventSharedCacheFailed, Err: err})
+			}
+		}
+		return flightResult{c, e, until, true}
+	})
+	return res.claims, res.err
+}
+
+// askIssuer calls the introspection endpoint.
+func (v *Verifier) askIssuer(ctx context.Context, token string) ([]byte, *Error) {
+	in := v.introspect
+	client := in.client
+	if client.URL = in.cfg.URL; client.URL == "" {
+		u, err := v.keys.introspectionURL(ctx)
+		if err != nil {
+			return nil, v.introspectionOutage(ctx, err)
+		}
+		client.URL = u
+	}
+	if err := secureURL(client.URL, v.keys.insecure); err != nil {
+		return nil, v.introspectionOutage(ctx, fmt.Errorf("introspection_endpoint: %w", err))
+	}
+	ctx, cancel := context.WithTimeout(ctx, in.cfg.Timeout)
+	defer cancel()
+	body, err := client.Introspect(ctx, token)
+	if err != nil {
+		v.keys.emit(Event{Kind: EventIntrospectionFailed, Err: err})
+		return nil, v.introspectionOutage(ctx, err)
+	}
+	return body, nil
+}
+
+func (v *Verifier) introspectionOutage(ctx context.Context, err error) *Error {
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return cancelled(ctx.Err())
+	}
+	wait := time.Second
+	var se *introspect.StatusError
+	if errors.As(err, &se) {
+		wait = max(wait, parseRetryAfter(se.RetryAfter, time.Now()))
+	}
+	return &Error{Err: fmt.Errorf("%w: %w", ErrIssuerUnavailable, err), Description: "the issuer's introspection endpoint cannot be reached", RetryAfter: wait}
+}
+
+// judgeAnswer reads an introspection answer as the token's claims and
+// remembers the verdict: an acceptance until the earlier of exp and
+// MaxAge, an inactive token for InactiveFor. It returns until, the end of
+// the verdict's use (Unix nanoseconds), or 0 when it is not to be shared.
+func (v *Verifier) judgeAnswer(ctx context.Context, token string, body []byte) (*Claims, *Error, int64) {
+	in := v.introspect
+	now := v.now()
+	a, err := parseAnswer(body)
+	if err != nil {
+		return nil, &Error{Err: fmt.Errorf("%w: introspection: %w", ErrIssuerUnavailable, err), Description: "the issuer's introspection answer is malformed", RetryAfter: time.Second}, 0
+	}
+	if !a.active {
+		if !in.inactive {
+			return nil, errCachedInactive, 0
+		}
+		until := now.Add(in.cfg.InactiveFor).UnixNano()
+		v.remember(token, verdict{}, "", until)
+		return nil, errCachedInactive, until
+	}
+	c, e := v.judgeActive(ctx, &a, body)
+	if e != nil {
+		return nil, e, 0 // a refusal is not remembered: the request is judged afresh
+	}
+	until := now.Add(in.cfg.MaxAge)
+	if !c.Expiry.IsZero() && c.Expiry.Add(v.leeway).Before(until) {
+		until = c.Expiry.Add(v.leeway)
+	}
+	v.remember(token, verdict{claims: c}, "", until.UnixNano())
+	return c, nil, until.UnixNano()
+}
+
+// judgeActive applies to an active answer the checks a JWT's claims get.
+func (v *Verifier) judgeActive(ctx context.Context, a *answer, body []byte) (*Claims, *Error) {
+	p := &a.claims
+	switch {
+	case strings.EqualFold(a.tokenType, "refresh_token"), a.tokenUse != "" && a.tokenUse != "access_token":
+		return nil, tokenError(ErrType, "the issuer says the token is not an access token")
+	case p.Iss != "" && p.Iss != v.issuer:
+		return nil, tokenError(ErrIssuer, "the token was not issued by %s", v.issuer)
+	case !v.anyAud && !sliceHas(p.Aud, v.isAudience):
+		return nil, tokenError(ErrAudience, "the token is not meant for this API")
+	}
+	if e := checkKind(p); e != nil {
+		return nil, e
+	}
+	now := v.now()
+	if p.Exp.Set && !now.Before(p.Exp.Add(v.leeway)) {
+		return nil, tokenError(ErrExpired, "the token expired at %s", p.Exp.UTC().Format(time.RFC3339))
+	}
+	if p.Nbf.Set && now.Add(v.leeway).Before(p.Nbf.Time) {
+		return nil, tokenError(ErrNotYetValid, "the token is not valid before %s", p.Nbf.UTC().Format(time.RFC3339))
+	}
+	if p.Iss == "" {
+		p.Iss = v.issuer // the issuer answered for it
+	}
+	return v.finish(ctx, p, body)
+}
+
+// answer is an introspection answer: RFC 7662's members beside the claims.
+type answer struct {
+	active    bool
+	tokenType string // token_type: RFC 7662
+	tokenUse  string // token_use: Ory Hydra
+	claims    payload
+}
+
+// parseAnswer reads an answer with the same strict reader as token claims.
+// active must be the JSON literal true for a token to count as active.
+func parseAnswer(body []byte) (answer, error) {
+	var a answer
+	err := members(body, func(name, v []byte) error {
+		switch string(name) {
+		case "active":
+			a.active = string(v) == "true"
+		case "token_type":
+			a.tokenType, _ = stringValue(v)
+		case "token_use":
+			a.tokenUse, _ = stringValue(v)
+		}
+		return nil
+	})
+	if err != nil {
+		return a, err
+	}
+	if a.active {
+		err = parsePayload(body, &a.claims)
+	}
+	return a, err
+}
+
+// sharedKey names token's answer in the shared cache: a hash of the issuer
+// and the token, never the token.
+func (v *Verifier) sharedKey(token string) string {
+	h := sha256.New()
+	h.Write([]byte(v.issuer))
+	h.Write([]byte{0})
+	h.Write([]byte(token))
+	return "bouncer:introspection:" + hex.EncodeToString(h.Sum(nil))
+}
+
+func sliceHas(list []string, f func(string) bool) bool {
+	for _, s := range list {
+		if f(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// flights collapses concurrent introspections of one token into one call.
+type flights struct {
+	mu sync.Mutex
+	m  map[string]*flight
+}
+
+type flight struct {
+	done chan struct{}
+	res  flightResult
+}
+
+type flightResult struct {
+	claims *Claims
+	err    *Error
+	until  int64
+	ok     bool
+}
+
+func (f *flights) do(token string, call func() flightResult) flightResult {
+	f.mu.Lock()
+	if fl, ok := f.m[token]; ok {
+		f.mu.Unlock()
+		<-fl.done
+		return fl.res
+	}
+	if f.m == nil {
+		f.m = map[string]*flight{}
+	}
+	fl := &flight{done: make(chan struct{})}
+	f.m[token] = fl
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		delete(f.m, token)
+		f.mu.Unlock()
+		close(fl.done)
+	}()
+	fl.res = call()
+	return fl.res
+}

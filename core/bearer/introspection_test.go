@@ -1,0 +1,334 @@
+package bearer_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/bouncer-go/bouncer/core/bearer"
+	"github.com/bouncer-go/bouncer/core/bearertest"
+)
+
+// secret holds every character that form encoding and Basic must carry.
+const introspectionSecret = "s3cr:t+/ %&=?#"
+
+func introspecting(t *testing.T, opts ...bearertest.Option) (*bearertest.Issuer, *bearer.Introspection) {
+	t.Helper()
+	iss := newIssuer(t, append([]bearertest.Option{bearertest.WithClient("country-api", introspectionSecret)}, opts...)...)
+	return iss, &bearer.Introspection{ClientID: "country-api", ClientSecret: introspectionSecret}
+}
+
+func TestOpaqueTokensAreIntrospected(t *testing.T) {
+	for _, inForm := range []bool{false, true} {
+		t.Run(fmt.Sprint("secret in form ", inForm), func(t *testing.T) {
+			iss, in := introspecting(t)
+			in.SecretInForm = inForm
+			v := newVerifier(t, iss, func(c *bearer.Config) { c.Introspection = in })
+			tok := iss.MintOpaque(map[string]any{"scope": "country.read", "client_id": "billing"})
+			for range 3 {
+				c, err := v.Verify(bg, tok)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !c.HasScope("country.read") || c.ClientID != "billing" || c.Issuer != iss.URL() {
+					t.Fatalf("claims %+v", c)
+				}
+			}
+			if n := iss.Introspections(); n != 1 {
+				t.Fatalf("%d introspections for one token; want 1", n)
+			}
+			// JWTs are still verified locally.
+			if _, err := v.Verify(bg, iss.MustMint(t, nil)); err != nil || iss.Introspections() != 1 {
+				t.Fatalf("JWT: %v, %d introspections", err, iss.Introspections())
+			}
+		})
+	}
+}
+
+// A revoked token is refused once the cached answer is older than MaxAge;
+// an inactive answer is remembered for InactiveFor only.
+func TestRevocationAndInactiveAnswers(t *testing.T) {
+	clk := newClock()
+	iss, in := introspecting(t, bearertest.WithClock(clk.Now))
+	in.MaxAge, in.InactiveFor = 30*time.Second, 5*time.Second
+	v := newVerifier(t, iss, func(c *bearer.Config) { c.Introspection, c.Now = in, clk.Now })
+	tok := iss.MintOpaque(nil)
+	if _, err := v.Verify(bg, tok); err != nil {
+		t.Fatal(err)
+	}
+	iss.Revoke(tok)
+	clk.Advance(20 * time.Second)
+	if _, err := v.Verify(bg, tok); err != nil {
+		t.Fatalf("within MaxAge: %v", err)
+	}
+	clk.Advance(11 * time.Second)
+	_, err := v.Verify(bg, tok)
+	wantRefusal(t, err, bearer.ErrInactive, 401)
+	if n := iss.Introspections(); n != 2 {
+		t.Fatalf("%d introspections; want 2", n)
+	}
+	for range 5 {
+		wantRefusal(t, verifyErr(v, tok), bearer.ErrInactive, 401)
+		wantRefusal(t, verifyErr(v, "junk-token"), bearer.ErrInactive, 401)
+	}
+	if n := iss.Introspections(); n != 3 {
+		t.Fatalf("%d introspections; inactive answers must be remembered", n)
+	}
+	clk.Advance(6 * time.Second)
+	wantRefusal(t, verifyErr(v, "junk-token"), bearer.ErrInactive, 401)
+	if n := iss.Introspections(); n != 4 {
+		t.Fatalf("%d introspections; want a new one after InactiveFor", n)
+	}
+}
+
+func TestConcurrentIntrospectionsCollapse(t *testing.T) {
+	iss, in := introspecting(t)
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		resp, err := http.Post(iss.IntrospectionURL(), r.Header.Get("Content-Type"), r.Body)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer resp.Body.Close()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(slow.Close)
+	in.URL, in.SecretInForm = slow.URL, true
+	v := newVerifier(t, iss, func(c *bearer.Config) { c.Introspection = in })
+	tok := iss.MintOpaque(nil)
+	var wg sync.WaitGroup
+	var failed atomic.Int32
+	for range 50 {
+		wg.Go(func() {
+			if _, err := v.Verify(bg, tok); err != nil {
+				failed.Add(1)
+			}
+		})
+	}
+	time.Sleep(100 * time.Millisecond)
+	close(release)
+	wg.Wait()
+	if failed.Load() != 0 || iss.Introspections() != 1 {
+		t.Fatalf("%d failed, %d introspections; want 0 and 1", failed.Load(), iss.Introspections())
+	}
+}
+
+// answerServer is an introspection endpoint that answers what a test says.
+func answerServer(t *testing.T, answer func(w http.ResponseWriter)) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if id, secret, ok := r.BasicAuth(); !ok || id != "country-api" || secret != "s3cr%3At%2B%2F+%25%26%3D%3F%23" {
+			t.Errorf("Basic credentials %q %q %v", id, secret, ok)
+		}
+		answer(w)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func TestIntrospectionAnswersAreJudged(t *testing.T) {
+	iss := newIssuer(t)
+	exp := time.Now().Add(time.Hour).Unix()
+	for _, tc := range []struct {
+		name     string
+		answer   string
+		sentinel error
+		status   int
+	}{
+		{"active", `{"active":true,"aud":"country-api","exp":%d}`, nil, 200},
+		{"active, no iss", `{"active":true,"aud":["x","country-api"],"scope":"a","exp":%d}`, nil, 200},
+		{"inactive", `{"active":false}`, bearer.ErrInactive, 401},
+		{"active as a string", `{"active":"true","aud":"country-api","exp":%d}`, bearer.ErrInactive, 401},
+		{"other audience", `{"active":true,"aud":"other-api","exp":%d}`, bearer.ErrAudience, 401},
+		{"no audience", `{"active":true,"exp":%d}`, bearer.ErrAudience, 401},
+		{"other issuer", `{"active":true,"iss":"https://evil.example","aud":"country-api","exp":%d}`, bearer.ErrIssuer, 401},
+		{"expired", `{"active":true,"aud":"country-api","exp":1000}`, bearer.ErrExpired, 401},
+		{"refresh token", `{"active":true,"aud":"country-api","token_type":"refresh_token","exp":%d}`, bearer.ErrType, 401},
+		{"Hydra refresh token", `{"active":true,"aud":"country-api","token_use":"refresh_token","exp":%d}`, bearer.ErrType, 401},
+		{"DPoP-bound", `{"active":true,"aud":"country-api","cnf":{"jkt":"x"},"exp":%d}`, bearer.ErrSenderConstrained, 401},
+		{"repeated member", `{"active":true,"aud":"country-api","aud":"other","exp":%d}`, bearer.ErrIssuerUnavailable, 503},
+		{"not JSON", `<html>`, bearer.ErrIssuerUnavailable, 503},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := tc.answer
+			if strings.Contains(body, "%d") {
+				body = fmt.Sprintf(body, exp)
+			}
+			url := answerServer(t, func(w http.ResponseWriter) {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = io.WriteString(w, body)
+			})
+			v := newVerifier(t, iss, func(c *bearer.Config) {
+				c.Introspection = &bearer.Introspection{URL: url, ClientID: "country-api", ClientSecret: introspectionSecret}
+			})
+			_, err := v.Verify(bg, "opaque-token")
+			if tc.sentinel == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			wantRefusal(t, err, tc.sentinel, tc.status)
+		})
+	}
+}
+
+// Anything but a timely 200 JSON answer is an outage: 503, and nothing
+// remembered, so the token is accepted once the issuer is back.
+func TestIntrospectionOutages(t *testing.T) {
+	iss := newIssuer(t)
+	var mode atomic.Value
+	url := answerServer(t, func(w http.ResponseWriter) {
+		switch mode.Load() {
+		case "500":
+			http.Error(w, "oops", http.StatusInternalServerError)
+		case "429":
+			w.Header().Set("Retry-After", "7")
+			http.Error(w, "slow down", http.StatusTooManyRequests)
+		case "html":
+			w.Header().Set("Content-Type", "text/html")
+			_, _ = io.WriteString(w, `{"active":true}`)
+		case "huge":
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"active":true,"pad":"`+strings.Repeat("x", 70<<10)+`"}`)
+		case "slow":
+			time.Sleep(300 * time.Millisecond)
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = fmt.Fprintf(w, `{"active":true,"aud":"country-api","exp":%d}`, time.Now().Add(time.Hour).Unix())
+		}
+	})
+	v := newVerifier(t, iss, func(c *bearer.Config) {
+		c.Introspection = &bearer.Introspection{URL: url, ClientID: "country-api", ClientSecret: introspectionSecret, Timeout: 100 * time.Millisecond}
+	})
+	for _, m := range []string{"500", "429", "html", "huge", "slow"} {
+		mode.Store(m)
+		e := wantRefusal(t, verifyErr(v, "opaque-token"), bearer.ErrIssuerUnavailable, 503)
+		if m == "429" && e.RetryAfter != 7*time.Second {
+			t.Errorf("429: RetryAfter %v; want the issuer's 7s", e.RetryAfter)
+		}
+	}
+	mode.Store("ok")
+	if _, err := v.Verify(bg, "opaque-token"); err != nil {
+		t.Fatalf("after the outage: %v", err)
+	}
+}
+
+// mapCache is a SharedCache in memory, standing in for Redis; fail makes
+// every call fail.
+type mapCache struct {
+	mu   sync.Mutex
+	m    map[string][]byte
+	fail bool
+}
+
+func (c *mapCache) Get(_ context.Context, key string) ([]byte, bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fail {
+		return nil, false, errors.New("connection refused")
+	}
+	v, ok := c.m[key]
+	return v, ok, nil
+}
+
+func (c *mapCache) Set(_ context.Context, key string, value []byte, ttl time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fail {
+		return errors.New("connection refused")
+	}
+	if ttl <= 0 {
+		return errors.New("no ttl")
+	}
+	if c.m == nil {
+		c.m = map[string][]byte{}
+	}
+	c.m[key] = value
+	return nil
+}
+
+// Replicas sharing a cache ask the issuer once per token; a cache outage
+// only costs them their sharing.
+func TestSharedIntrospectionCache(t *testing.T) {
+	iss, in := introspecting(t)
+	shared := &mapCache{}
+	in.Shared = shared
+	var events []bearer.Event
+	var mu sync.Mutex
+	replica := func() *bearer.Verifier {
+		return newVerifier(t, iss, func(c *bearer.Config) {
+			c.Introspection = in
+			c.Observer = bearer.ObserverFunc(func(e bearer.Event) { mu.Lock(); events = append(events, e); mu.Unlock() })
+		})
+	}
+	a, b := replica(), replica()
+	tok := iss.MintOpaque(nil)
+	for _, v := range []*bearer.Verifier{a, b, a, b} {
+		if _, err := v.Verify(bg, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := iss.Introspections(); n != 1 {
+		t.Fatalf("%d introspections by two replicas; want 1", n)
+	}
+	for key := range shared.m {
+		if strings.Contains(key, tok) {
+			t.Fatal("the shared cache key holds the token")
+		}
+	}
+	shared.fail = true
+	tok2 := iss.MintOpaque(nil)
+	if _, err := a.Verify(bg, tok2); err != nil {
+		t.Fatalf("with the shared cache down: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slicesContainsFunc(events, func(e bearer.Event) bool { return e.Kind == bearer.EventSharedCacheFailed }) {
+		t.Fatal("the shared cache failure was not reported")
+	}
+}
+
+func slicesContainsFunc[T any](s []T, f func(T) bool) bool {
+	for _, v := range s {
+		if f(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// With AllTokens, JWTs go to the issuer too: one the issuer does not
+// vouch for is refused however well it is signed.
+func TestIntrospectAllTokens(t *testing.T) {
+	iss, in := introspecting(t)
+	in.AllTokens = true
+	v := newVerifier(t, iss, func(c *bearer.Config) { c.Introspection = in })
+	wantRefusal(t, verifyErr(v, iss.MustMint(t, nil)), bearer.ErrInactive, 401)
+	if _, err := v.Verify(bg, iss.MintOpaque(nil)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestIntrospectionConfigIsChecked(t *testing.T) {
+	for _, in := range []*bearer.Introspection{
+		{ClientID: "api"},
+		{ClientSecret: "s"},
+		{ClientID: "api", ClientSecret: "s", URL: "http://idp.example.com/introspect"},
+		{ClientID: "api", ClientSecret: "s", MaxAge: -time.Second},
+	} {
+		if _, err := bearer.New(bearer.Config{Issuer: "https://idp.example.com", Audiences: []string{"api"}, Introspection: in}); err == nil {
+			t.Errorf("accepted %+v", in)
+		}
+	}
+}
