@@ -1,0 +1,120 @@
+package bearerredis_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/bouncer-go/bouncer/adapters/bearerredis"
+	"github.com/bouncer-go/bouncer/core/bearer"
+	"github.com/bouncer-go/bouncer/core/bearertest"
+)
+
+var bg = context.Background()
+
+func TestGetSetExpire(t *testing.T) {
+	rdb, _ := startRedis(t)
+	s := bearerredis.New(rdb, bearerredis.WithPrefix("test:"))
+	if _, found, err := s.Get(bg, "k"); found || err != nil {
+		t.Fatalf("empty store: %v %v", found, err)
+	}
+	if err := s.Set(bg, "k", []byte(`{"active":true}`), 200*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if v, found, err := s.Get(bg, "k"); !found || err != nil || string(v) != `{"active":true}` {
+		t.Fatalf("after Set: %q %v %v", v, found, err)
+	}
+	if n, _ := rdb.Exists(bg, "test:k").Result(); n != 1 {
+		t.Fatal("the prefix is not used")
+	}
+	time.Sleep(300 * time.Millisecond)
+	if _, found, _ := s.Get(bg, "k"); found {
+		t.Fatal("the entry outlived its TTL")
+	}
+}
+
+// Of many replicas presenting one key at once, exactly one is told it is
+// fresh.
+func TestRememberIsAtomic(t *testing.T) {
+	rdb, _ := startRedis(t)
+	s := bearerredis.New(rdb)
+	var fresh atomic.Int32
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Go(func() {
+			ok, err := s.Remember(bg, "jti-1", time.Minute)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				fresh.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if fresh.Load() != 1 {
+		t.Fatalf("%d replicas were told the key is fresh; want 1", fresh.Load())
+	}
+	if ttl, _ := rdb.PTTL(bg, "jti-1").Result(); ttl <= 0 || ttl > time.Minute {
+		t.Fatalf("TTL %v", ttl)
+	}
+}
+
+// Two replicas behind one Redis ask the issuer once per opaque token; with
+// Redis gone, requests still succeed and the failure is reported.
+func TestFleetSharesIntrospection(t *testing.T) {
+	rdb, stop := startRedis(t)
+	iss, err := bearertest.NewIssuer(bearertest.WithAudience("country-api"), bearertest.WithClient("country-api", "secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(iss.Close)
+	store := bearerredis.New(rdb)
+	var failures atomic.Int32
+	replica := func() *bearer.Verifier {
+		v, err := bearer.New(bearer.Config{
+			Issuer:        iss.URL(),
+			Audiences:     []string{"country-api"},
+			Introspection: &bearer.Introspection{ClientID: "country-api", ClientSecret: "secret", Shared: store},
+			Observer: bearer.ObserverFunc(func(e bearer.Event) {
+				if e.Kind == bearer.EventSharedCacheFailed {
+					failures.Add(1)
+				}
+			}),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	a, b := replica(), replica()
+	for range 10 {
+		tok := iss.MintOpaque(map[string]any{"scope": "country.read"})
+		for _, v := range []*bearer.Verifier{a, b, a, b} {
+			c, err := v.Verify(bg, tok)
+			if err != nil || !c.HasScope("country.read") {
+				t.Fatalf("%v %v", c, err)
+			}
+		}
+	}
+	if n := iss.Introspections(); n != 10 {
+		t.Fatalf("%d introspections for 10 tokens on 2 replicas; want 10", n)
+	}
+	keys, _ := rdb.Keys(bg, "*").Result()
+	if len(keys) != 10 {
+		t.Fatalf("%d keys in Redis; want 10", len(keys))
+	}
+
+	stop()
+	tok := iss.MintOpaque(nil)
+	for _, v := range []*bearer.Verifier{a, b} {
+		if _, err := v.Verify(bg, tok); err != nil {
+			t.Fatalf("with Redis down: %v", err)
+		}
+	}
+	if failures.Load() == 0 {
+		t.Fatal("the Redis outage was not reported")
+	}
+}
