@@ -21,6 +21,21 @@ type Config struct {
 	// is skipped. The iss check stays. The https rule of Issuer applies.
 	JWKSURL string
 
+	// JWKS, when set, holds the issuer's keys as a JSON Web Key Set, and
+	// nothing is fetched: for air-gapped deployments and tests. JWKSFile
+	// reads the same from a file, once, in New. Every check stays; keys
+	// change only with a new Verifier.
+	JWKS     []byte
+	JWKSFile string
+
+	// Tenants, for an issuer template (see TenantPlaceholder), lists the
+	// tenant ids whose tokens are accepted. Empty accepts every tenant.
+	Tenants []string
+
+	// DiscoveryTenant is the tenant an issuer template's metadata is read
+	// under: "common" (the default) or "organizations".
+	DiscoveryTenant string
+
 	// InsecureAllowHTTP lets the issuer, its discovery document and its key
 	// set be fetched over plain http from any host. Whoever can alter that
 	// traffic can then make this API accept tokens they signed themselves.

@@ -39,8 +39,12 @@ func discoveryURLs(issuer string) ([]string, error) {
 // when the issuer answers 404: any other failure is an outage and is
 // reported as one. The document must name exactly the configured issuer
 // (RFC 8414 §3.3, OpenID Connect Discovery §4.3) and a jwks_uri.
-func discover(ctx context.Context, client *http.Client, issuer string) (*metadata, error) {
-	urls, err := discoveryURLs(issuer)
+//
+// location is the issuer URL the metadata is fetched under; it differs
+// from issuer only for an issuer template, whose tenant-independent
+// metadata names the template itself.
+func discover(ctx context.Context, client *http.Client, location, issuer string) (*metadata, error) {
+	urls, err := discoveryURLs(location)
 	if err != nil {
 		return nil, err
 	}

@@ -27,7 +27,8 @@ import (
 // past their refresh time.
 type keySource struct {
 	client   *http.Client
-	issuer   string
+	issuer   string        // the issuer discovery must name (a template's literal form)
+	location string        // the issuer URL discovery is fetched under
 	insecure bool          // Config.InsecureAllowHTTP
 	timeout  time.Duration // one discovery + JWKS round
 	cooldown time.Duration // least time between fetches caused by unknown kids
@@ -268,7 +269,7 @@ type loadResult struct {
 // key set.
 func (s *keySource) load(ctx context.Context, jwksURL string) (res loadResult) {
 	if jwksURL == "" {
-		md, err := discover(ctx, s.client, s.issuer)
+		md, err := discover(ctx, s.client, s.location, s.issuer)
 		if err != nil {
 			res.err = err
 			return res
@@ -320,7 +321,7 @@ func (s *keySource) introspectionURL(ctx context.Context) (string, error) {
 	if u != "" {
 		return u, nil
 	}
-	md, err := discover(ctx, s.client, s.issuer)
+	md, err := discover(ctx, s.client, s.location, s.issuer)
 	if err != nil {
 		return "", err
 	}

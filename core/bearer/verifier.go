@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/bouncer-go/bouncer/core/internal/tokencache"
@@ -38,6 +37,7 @@ type Verifier struct {
 	now         func() time.Time
 	customClock bool // Config.Now was set
 	keys        *keySource
+	tenants     *tenantRule // nil unless Issuer is a template
 	headers     headerCache
 	cache       *tokenCache   // nil when disabled
 	introspect  *introspector // nil without Config.Introspection
@@ -50,7 +50,18 @@ func New(cfg Config) (*Verifier, error) {
 	if cfg.Issuer == "" {
 		return nil, errors.New("bearer: Config.Issuer is required")
 	}
-	if _, err := discoveryURLs(cfg.Issuer); err != nil {
+	location := cfg.Issuer
+	var tenants *tenantRule
+	if strings.Contains(cfg.Issuer, TenantPlaceholder) {
+		var err error
+		if tenants, err = newTenantRule(cfg.Issuer, cfg.Tenants); err != nil {
+			return nil, err
+		}
+		location = discoveryIssuer(cfg.Issuer, orDefault(cfg.DiscoveryTenant, "common"))
+	} else if len(cfg.Tenants) > 0 {
+		return nil, fmt.Errorf("bearer: Config.Tenants needs an Issuer template with %s", TenantPlaceholder)
+	}
+	if _, err := discoveryURLs(location); err != nil {
 		return nil, err
 	}
 	if err := secureURL(cfg.Issuer, cfg.InsecureAllowHTTP); err != nil {
@@ -104,6 +115,7 @@ func New(cfg Config) (*Verifier, error) {
 	maxBytes := number("MaxTokenBytes", cfg.MaxTokenBytes, defaultMaxTokenBytes, maxTokenBytes)
 	keys := &keySource{
 		issuer:   cfg.Issuer,
+		location: location,
 		jwksURL:  cfg.JWKSURL,
 		insecure: cfg.InsecureAllowHTTP,
 		timeout:  setting("FetchTimeout", cfg.FetchTimeout, defaultFetchTimeout, minFetchTimeout, maxFetchTimeout),
@@ -153,6 +165,7 @@ func New(cfg Config) (*Verifier, error) {
 		now:         now,
 		customClock: cfg.Now != nil,
 		keys:        keys,
+		tenants:     tenants,
 	}
 	if !cfg.Cache.Disable {
 		entries, err1 := count("Cache.MaxEntries", cfg.Cache.MaxEntries, defaultCacheEntries, maxCacheEntries)
@@ -186,117 +199,6 @@ func (v *Verifier) Issuer() string { return v.issuer }
 // fast, or from a readiness probe; verification never needs it.
 func (v *Verifier) Ready(ctx context.Context) error {
 	return v.keys.ready(ctx)
-}
-
-// Verify checks a token and returns its claims. A refusal is an *Error
-// wrapping one of the Err sentinels: ErrMalformed, ErrAlgorithm, ErrType,
-// ErrUnknownKey, ErrSignature, ErrIssuer, ErrAudience, ErrExpired,
-// ErrNotYetValid, or ErrIssuerUnavailable when the issuer's keys cannot be
-// had.
-func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
-	c, err := v.verify(ctx, token)
-	if err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
-func (v *Verifier) verify(ctx context.Context, token string) (*Claims, *Error) {
-	if len(token) > v.maxBytes {
-		return nil, tokenError(ErrMalformed, "the token is longer than %d bytes", v.maxBytes)
-	}
-	if v.cache != nil {
-		if e, ok := v.cache.Get(token); ok {
-			if c, refusal, ok := v.reuse(ctx, e); ok {
-				return c, refusal
-			}
-		}
-	}
-	if v.introspect != nil && (v.introspect.cfg.AllTokens || !isCompactJWS(token)) {
-		return v.introspectToken(ctx, token)
-	}
-	return v.verifyJWS(ctx, token)
-}
-
-// verifyJWS verifies a signed JWT with the issuer's keys.
-func (v *Verifier) verifyJWS(ctx context.Context, token string) (*Claims, *Error) {
-	var sigBuf [512]byte // RS4096's signature; any other fits too
-	t, e := parseJWS(token, &v.headers, sigBuf[:0])
-	if e != nil {
-		return nil, e
-	}
-	alg, ok := v.algs[t.header.Alg]
-	if !ok {
-		return nil, tokenError(ErrAlgorithm, "the token's signing algorithm is not accepted")
-	}
-	if !v.typeAccepted(t.header.Typ) {
-		return nil, tokenError(ErrType, "the token's type is not an access token type")
-	}
-	var claims payload
-	p := &claims
-	if err := parsePayload(t.payload, p); err != nil {
-		return nil, tokenError(ErrMalformed, "the token's claims are malformed: %v", err)
-	}
-	if e := checkKind(p); e != nil {
-		return nil, e
-	}
-	// iss is checked before any key is looked up so that tokens from other
-	// issuers never cause a fetch of this issuer's keys.
-	if p.Iss != v.issuer {
-		return nil, tokenError(ErrIssuer, "the token was not issued by %s", v.issuer)
-	}
-	key, e := v.keys.key(ctx, t.header.Kid, alg)
-	if e != nil {
-		return nil, e
-	}
-	if key.alg != "" && key.alg != alg.name {
-		return nil, tokenError(ErrAlgorithm, "the token's algorithm differs from its key's")
-	}
-	if !alg.fits(key.key) {
-		return nil, tokenError(ErrAlgorithm, "the token's algorithm does not fit its key type")
-	}
-	if !alg.verify(key, t.signingInput, t.signature) {
-		return nil, tokenError(ErrSignature, "the token's signature does not verify")
-	}
-	if e := v.checkTimes(p); e != nil {
-		return nil, e
-	}
-	if !v.anyAud && !slices.ContainsFunc(p.Aud, v.isAudience) {
-		return nil, tokenError(ErrAudience, "the token is not meant for this API")
-	}
-	if v.rfc9068 {
-		if e := checkRFC9068(p); e != nil {
-			return nil, e
-		}
-	}
-	if !t.cached {
-		v.headers.offer(token[:t.headerLen], t.header)
-	}
-	c, e := v.finish(ctx, p, t.payload)
-	if e != nil {
-		return nil, e
-	}
-	v.remember(token, verdict{claims: c, key: key.key}, key.id, p.Exp.Add(v.leeway).UnixNano())
-	return c, nil
-}
-
-// finish turns checked claims into the Claims the application reads, and
-// runs the validators.
-func (v *Verifier) finish(ctx context.Context, p *payload, raw []byte) (*Claims, *Error) {
-	c := p.claims(raw)
-	if v.mapping != nil {
-		if err := v.mapping.apply(c, p); err != nil {
-			return nil, tokenError(ErrMalformed, "the token's claims are malformed: %v", err)
-		}
-	}
-	c.typed = new(sync.Map)
-	c.by, c.self = v, c
-	if len(v.validators) > 0 {
-		if e := validate(withClock(ctx, v.now), c, v.validators); e != nil {
-			return nil, e
-		}
-	}
-	return c, nil
 }
 
 func (v *Verifier) isAudience(aud string) bool { return slices.Contains(v.audiences, aud) }

@@ -1,0 +1,146 @@
+package bearer
+
+import (
+	"context"
+	"slices"
+	"sync"
+)
+
+// Verify checks a token and returns its claims. A refusal is an *Error
+// wrapping one of the Err sentinels: ErrMalformed, ErrAlgorithm, ErrType,
+// ErrUnknownKey, ErrSignature, ErrIssuer, ErrAudience, ErrExpired,
+// ErrNotYetValid, or ErrIssuerUnavailable when the issuer's keys cannot be
+// had.
+func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
+	c, err := v.verify(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (v *Verifier) verify(ctx context.Context, token string) (*Claims, *Error) {
+	if len(token) > v.maxBytes {
+		return nil, tokenError(ErrMalformed, "the token is longer than %d bytes", v.maxBytes)
+	}
+	if v.cache != nil {
+		if e, ok := v.cache.Get(token); ok {
+			if c, refusal, ok := v.reuse(ctx, e); ok {
+				return c, refusal
+			}
+		}
+	}
+	if v.introspect != nil && (v.introspect.cfg.AllTokens || !isCompactJWS(token)) {
+		return v.introspectToken(ctx, token)
+	}
+	return v.verifyJWS(ctx, token)
+}
+
+// verifyJWS verifies a signed JWT with the issuer's keys.
+func (v *Verifier) verifyJWS(ctx context.Context, token string) (*Claims, *Error) {
+	var sigBuf [512]byte // RS4096's signature; any other fits too
+	t, e := parseJWS(token, &v.headers, sigBuf[:0])
+	if e != nil {
+		return nil, e
+	}
+	var p payload
+	if e := readClaims(&t, &p); e != nil {
+		return nil, e
+	}
+	c, key, e := v.verifyParsed(ctx, &t, &p, &v.headers, token)
+	if e != nil {
+		return nil, e
+	}
+	v.remember(token, verdict{claims: c, key: key.key}, key.id, p.Exp.Add(v.leeway).UnixNano())
+	return c, nil
+}
+
+// readClaims reads a token's claims and refuses the tokens no verifier
+// accepts whatever its configuration: ID tokens and sender-constrained
+// tokens presented as bearer tokens.
+func readClaims(t *jws, p *payload) *Error {
+	if err := parsePayload(t.payload, p); err != nil {
+		return tokenError(ErrMalformed, "the token's claims are malformed: %v", err)
+	}
+	return checkKind(p)
+}
+
+// verifyParsed checks a parsed JWT against this Verifier's issuer, keys and
+// rules, and offers its header to hc (the cache it was parsed with).
+func (v *Verifier) verifyParsed(ctx context.Context, t *jws, p *payload, hc *headerCache, token string) (*Claims, *publicKey, *Error) {
+	alg, ok := v.algs[t.header.Alg]
+	if !ok {
+		return nil, nil, tokenError(ErrAlgorithm, "the token's signing algorithm is not accepted")
+	}
+	if !v.typeAccepted(t.header.Typ) {
+		return nil, nil, tokenError(ErrType, "the token's type is not an access token type")
+	}
+	// iss is checked before any key is looked up so that tokens from other
+	// issuers never cause a fetch of this issuer's keys.
+	if e := v.checkIssuer(p); e != nil {
+		return nil, nil, e
+	}
+	key, e := v.keys.key(ctx, t.header.Kid, alg)
+	if e != nil {
+		return nil, nil, e
+	}
+	if key.alg != "" && key.alg != alg.name {
+		return nil, nil, tokenError(ErrAlgorithm, "the token's algorithm differs from its key's")
+	}
+	if !alg.fits(key.key) {
+		return nil, nil, tokenError(ErrAlgorithm, "the token's algorithm does not fit its key type")
+	}
+	if !alg.verify(key, t.signingInput, t.signature) {
+		return nil, nil, tokenError(ErrSignature, "the token's signature does not verify")
+	}
+	if e := v.checkTimes(p); e != nil {
+		return nil, nil, e
+	}
+	if !v.anyAud && !slices.ContainsFunc(p.Aud, v.isAudience) {
+		return nil, nil, tokenError(ErrAudience, "the token is not meant for this API")
+	}
+	if v.rfc9068 {
+		if e := checkRFC9068(p); e != nil {
+			return nil, nil, e
+		}
+	}
+	if !t.cached {
+		hc.offer(token[:t.headerLen], t.header)
+	}
+	c, e := v.finish(ctx, p, t.payload)
+	if e != nil {
+		return nil, nil, e
+	}
+	return c, key, nil
+}
+
+// checkIssuer requires the token's iss to be this Verifier's issuer, or,
+// for an issuer template, the template filled with the token's tenant.
+func (v *Verifier) checkIssuer(p *payload) *Error {
+	if v.tenants != nil {
+		return v.tenants.check(p)
+	}
+	if p.Iss != v.issuer {
+		return tokenError(ErrIssuer, "the token was not issued by %s", v.issuer)
+	}
+	return nil
+}
+
+// finish turns checked claims into the Claims the application reads, and
+// runs the validators.
+func (v *Verifier) finish(ctx context.Context, p *payload, raw []byte) (*Claims, *Error) {
+	c := p.claims(raw)
+	if v.mapping != nil {
+		if err := v.mapping.apply(c, p); err != nil {
+			return nil, tokenError(ErrMalformed, "the token's claims are malformed: %v", err)
+		}
+	}
+	c.typed = new(sync.Map)
+	c.by, c.self = v, c
+	if len(v.validators) > 0 {
+		if e := validate(withClock(ctx, v.now), c, v.validators); e != nil {
+			return nil, e
+		}
+	}
+	return c, nil
+}
