@@ -1,8 +1,8 @@
-// Package integration holds the tests that run bouncer's four example
-// servers (net/http, Gin, Echo and Fiber) side by side, as their commands
-// run them: against an in-process issuer, against the embedded development
-// issuer, and against a real, independent issuer (panva's oidc-provider
-// on Node.js, see package oidcprovider). Every case runs on each server,
+// Package integration holds the tests that run bouncer's six example
+// servers (net/http, Gin, Echo v4 and v5, Fiber v2 and v3) side by side,
+// as their commands run them: against an in-process issuer, against the
+// embedded development issuer, and against a real, independent issuer
+// (panva's oidc-provider on Node.js, see package oidcprovider). Every case runs on each server,
 // and the servers must answer the same request byte for byte alike: the
 // frameworks differ, bouncer's answers must not.
 package integration

@@ -12,7 +12,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/bouncer-go/bouncer/examples/echo/echoapi"
+	"github.com/bouncer-go/bouncer/examples/echo5/echo5api"
 	"github.com/bouncer-go/bouncer/examples/fiber/fiberapi"
+	"github.com/bouncer-go/bouncer/examples/fiber3/fiber3api"
 	"github.com/bouncer-go/bouncer/examples/gin/ginapi"
 	"github.com/bouncer-go/bouncer/examples/internal/countryapi"
 	"github.com/bouncer-go/bouncer/examples/nethttp/nethttpapi"
@@ -31,6 +33,8 @@ var examples = []example{
 	{"gin", ginapi.Run},
 	{"echo", echoapi.Run},
 	{"fiber", fiberapi.Run},
+	{"echo5", echo5api.Run},
+	{"fiber3", fiber3api.Run},
 }
 
 func TestMain(m *testing.M) {

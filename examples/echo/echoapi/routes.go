@@ -1,7 +1,6 @@
 // Package echoapi is the country API on Echo, guarded by bouncer's
 // bearerecho middleware. Command echo runs it; bouncer's integration tests
-// run it beside the net/http, Gin and Fiber versions, and check that all
-// four answer alike.
+// run it beside the other versions, and check that all answer alike.
 package echoapi
 
 import (

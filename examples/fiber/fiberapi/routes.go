@@ -1,7 +1,6 @@
 // Package fiberapi is the country API on Fiber, guarded by bouncer's
 // bearerfiber middleware. Command fiber runs it; bouncer's integration
-// tests run it beside the net/http, Gin and Echo versions, and check that
-// all four answer alike.
+// tests run it beside the other versions, and check that all answer alike.
 package fiberapi
 
 import (

@@ -1,7 +1,6 @@
 // Package ginapi is the country API on Gin, guarded by bouncer's bearergin
 // middleware. Command gin runs it; bouncer's integration tests run it
-// beside the net/http, Echo and Fiber versions, and check that all four
-// answer alike.
+// beside the other versions, and check that all answer alike.
 package ginapi
 
 import (

@@ -14,7 +14,7 @@ const ContentType = "application/json"
 
 // Answer is a JSON answer ready to write. The examples compute their
 // answers here and write them with their framework's raw-bytes call
-// (w.Write, c.Data, c.JSONBlob, c.Send), so that the four servers answer
+// (w.Write, c.Data, c.JSONBlob, c.Send), so that the servers answer
 // byte for byte alike. The frameworks' own JSON helpers would not: Gin's
 // adds "; charset=utf-8" to the Content-Type, and Echo's ends the body
 // with a newline.

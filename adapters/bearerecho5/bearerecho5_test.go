@@ -1,0 +1,176 @@
+package bearerecho5_test
+
+import (
+	"errors"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v5"
+
+	"github.com/bouncer-go/bouncer/adapters/bearerecho5"
+	"github.com/bouncer-go/bouncer/core/bearer"
+	"github.com/bouncer-go/bouncer/core/bearertest"
+)
+
+func newVerifier(t *testing.T, cfg bearer.Config) (*bearertest.Issuer, *bearer.Verifier) {
+	t.Helper()
+	iss, err := bearertest.NewIssuer(bearertest.WithAudience("country-api"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(iss.Close)
+	cfg.Issuer, cfg.Audiences = iss.URL(), []string{"country-api"}
+	v, err := bearer.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return iss, v
+}
+
+// serve sends a GET /country carrying the given Authorization headers.
+func serve(e *echo.Echo, auth ...string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodGet, "/country", nil)
+	for _, a := range auth {
+		r.Header.Add("Authorization", a)
+	}
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, r)
+	return w
+}
+
+func TestRefusalIsExactlyCoresResponse(t *testing.T) {
+	iss, v := newVerifier(t, bearer.Config{})
+	noScope := iss.MustMint(t, map[string]any{"scope": "customer.read"})
+	e := echo.New()
+	e.GET("/country", func(c *echo.Context) error { return c.NoContent(http.StatusOK) },
+		bearerecho5.New(v).RequireScope("country.read"))
+
+	for name, auth := range map[string][]string{
+		"no credentials": nil,
+		"two headers":    {"Bearer " + noScope, "Bearer " + noScope},
+		"missing scope":  {"Bearer " + noScope},
+		"garbage":        {"Bearer abc"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/country", nil)
+			r.Header["Authorization"] = auth
+			_, err := v.Check(r.Context(), bearer.HTTPRequest(r), bearer.RequireScope("country.read"))
+			want := v.Response(err)
+
+			w := serve(e, auth...)
+			if w.Code != want.Status {
+				t.Fatalf("status = %d; want %d", w.Code, want.Status)
+			}
+			if !maps.EqualFunc(w.Header(), want.Header, slices.Equal) {
+				t.Fatalf("header = %v; want %v", w.Header(), want.Header)
+			}
+			if w.Body.String() != string(want.Body) {
+				t.Fatalf("body = %s; want %s", w.Body, want.Body)
+			}
+		})
+	}
+}
+
+func TestRefusalStopsTheChain(t *testing.T) {
+	_, v := newVerifier(t, bearer.Config{})
+	ran := false
+	e := echo.New()
+	e.GET("/country", func(c *echo.Context) error { ran = true; return nil }, bearerecho5.New(v).Authenticate)
+	if w := serve(e); w.Code != http.StatusUnauthorized || ran {
+		t.Fatalf("status %d, handler ran: %v", w.Code, ran)
+	}
+}
+
+func TestClaimsInBothContexts(t *testing.T) {
+	iss, v := newVerifier(t, bearer.Config{})
+	tok := iss.MustMint(t, map[string]any{"scope": "country.read", "client_id": "svc-a"})
+	auth := bearerecho5.New(v)
+	var fromEcho, fromCtx *bearer.Claims
+	e := echo.New()
+	e.Use(auth.Authenticate)
+	e.GET("/country", func(c *echo.Context) error {
+		fromEcho, _ = bearerecho5.Claims(c)
+		fromCtx, _ = bearer.FromContext(c.Request().Context())
+		return c.NoContent(http.StatusOK)
+	}, auth.RequireScope("country.read"))
+
+	if w := serve(e, "Bearer "+tok); w.Code != http.StatusOK {
+		t.Fatalf("status %d, body %s", w.Code, w.Body)
+	}
+	if fromEcho == nil || fromEcho != fromCtx || fromEcho.ClientID != "svc-a" {
+		t.Fatalf("*echo.Context %+v, context.Context %+v", fromEcho, fromCtx)
+	}
+}
+
+func TestCustomErrorHandler(t *testing.T) {
+	_, v := newVerifier(t, bearer.Config{})
+	var seen error
+	mw := bearerecho5.New(v, bearerecho5.WithErrorHandler(func(c *echo.Context, err error) error {
+		seen = err
+		return c.String(http.StatusTeapot, "no")
+	}))
+	e := echo.New()
+	e.GET("/country", func(c *echo.Context) error { return nil }, mw.Authenticate)
+	w := serve(e)
+	var be *bearer.Error
+	if w.Code != http.StatusTeapot || w.Body.String() != "no" || !errors.As(seen, &be) {
+		t.Fatalf("status %d, body %q, err %#v", w.Code, w.Body, seen)
+	}
+}
+
+// A form token is read from the body only: Echo's FormParams would also
+// return the URL's access_token.
+func TestFormTokenIgnoresQuery(t *testing.T) {
+	iss, v := newVerifier(t, bearer.Config{AllowFormToken: true})
+	tok := iss.MustMint(t, map[string]any{"scope": "country.read"})
+	e := echo.New()
+	e.POST("/country", func(c *echo.Context) error { return c.NoContent(http.StatusOK) }, bearerecho5.New(v).Authenticate)
+
+	post := func(target, body string) int {
+		r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		e.ServeHTTP(w, r)
+		return w.Code
+	}
+	if got := post("/country", "access_token="+tok); got != http.StatusOK {
+		t.Fatalf("token in the body: status %d", got)
+	}
+	if got := post("/country?access_token="+tok, ""); got != http.StatusUnauthorized {
+		t.Fatalf("token in the URL: status %d", got)
+	}
+}
+
+// WithHTTPErrors hands the refusal to Echo's HTTPErrorHandler, with the
+// challenge already on the response.
+func TestHTTPErrors(t *testing.T) {
+	iss, err := bearertest.NewIssuer(bearertest.WithAudience("country-api"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(iss.Close)
+	v, err := bearer.New(bearer.Config{Issuer: iss.URL(), Audiences: []string{"country-api"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := echo.New()
+	var got error
+	e.HTTPErrorHandler = func(c *echo.Context, err error) {
+		got = err
+		_ = c.String(echo.StatusCode(err), "rendered by the app")
+	}
+	e.GET("/", func(c *echo.Context) error { return nil }, bearerecho5.New(v, bearerecho5.WithHTTPErrors()).RequireScope("country.read"))
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+	var he *echo.HTTPError
+	if !errors.As(got, &he) || he.Code != http.StatusUnauthorized || !errors.Is(he, bearer.ErrMissingToken) {
+		t.Fatalf("error handler got %#v", got)
+	}
+	if w.Code != http.StatusUnauthorized || w.Header().Get("WWW-Authenticate") != `Bearer realm="country-api"` || w.Body.String() != "rendered by the app" {
+		t.Fatalf("answer %d %q %q", w.Code, w.Header().Get("WWW-Authenticate"), w.Body.String())
+	}
+}

@@ -1,0 +1,36 @@
+package bearerecho5_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/labstack/echo/v5"
+
+	"github.com/bouncer-go/bouncer/adapters/bearerecho5"
+	"github.com/bouncer-go/bouncer/core/bearer"
+	"github.com/bouncer-go/bouncer/core/bearertest/conformance"
+)
+
+func TestConformance(t *testing.T) {
+	conformance.Run(t, func(t *testing.T, v bearer.Checker) string {
+		auth := bearerecho5.New(v)
+		optional := bearerecho5.New(v, bearerecho5.WithOptional())
+		skipping := bearerecho5.New(v, bearerecho5.WithSkipper(func(c *echo.Context) bool { return c.Path() == conformance.PathSkipped }))
+		ok := func(c *echo.Context) error {
+			claims, _ := bearerecho5.Claims(c)
+			fromCtx, _ := bearer.FromContext(c.Request().Context())
+			return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, conformance.Body(claims, fromCtx))
+		}
+		e := echo.New()
+		methods := []string{http.MethodGet, http.MethodPost}
+		e.Match(methods, conformance.PathAuthenticated, ok, auth.Authenticate)
+		e.Match(methods, conformance.PathScoped, ok, auth.RequireScope(conformance.Scope))
+		e.Match(methods, conformance.PathPolicy, ok, auth.Require(conformance.Policy))
+		e.Match(methods, conformance.PathOptional, ok, optional.Authenticate)
+		e.Match(methods, conformance.PathSkipped, ok, skipping.RequireScope(conformance.Scope))
+		srv := httptest.NewServer(e)
+		t.Cleanup(srv.Close)
+		return srv.URL
+	})
+}

@@ -1,0 +1,327 @@
+package bearerfiber3_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gofiber/fiber/v3"
+
+	"github.com/bouncer-go/bouncer/adapters/bearerfiber3"
+	"github.com/bouncer-go/bouncer/core/bearer"
+	"github.com/bouncer-go/bouncer/core/bearertest"
+)
+
+func setup(t *testing.T, opts ...bearerfiber3.Option) (*bearertest.Issuer, *bearer.Verifier, *bearerfiber3.Middleware) {
+	t.Helper()
+	iss, err := bearertest.NewIssuer(bearertest.WithAudience("country-api"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(iss.Close)
+	v, err := bearer.New(bearer.Config{Issuer: iss.URL(), Audiences: []string{"country-api"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return iss, v, bearerfiber3.New(v, opts...)
+}
+
+// get sends GET /country through app with the given Authorization headers.
+func get(t *testing.T, app *fiber.App, auth ...string) (*http.Response, string) {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodGet, "/country", nil)
+	for _, a := range auth {
+		r.Header.Add("Authorization", a)
+	}
+	resp, err := app.Test(r, fiber.TestConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
+}
+
+func TestRequireScope(t *testing.T) {
+	iss, v, auth := setup(t)
+	ran := 0
+	app := fiber.New()
+	app.Get("/country", auth.RequireScope("country.read"), func(c fiber.Ctx) error {
+		ran++
+		claims, _ := bearerfiber3.Claims(c)
+		return c.SendString(claims.ClientID)
+	})
+	ok := iss.MustMint(t, map[string]any{"scope": "country.read", "client_id": "svc-a"})
+	noScope := iss.MustMint(t, map[string]any{"scope": "customer.read"})
+
+	cases := []struct {
+		name   string
+		auth   []string
+		status int
+	}{
+		{"granted", []string{"Bearer " + ok}, 200},
+		{"lower-case scheme", []string{"bearer " + ok}, 200},
+		{"no credentials", nil, 401},
+		{"other scheme", []string{"Basic Zm9vOmJhcg=="}, 401},
+		{"two headers", []string{"Bearer " + ok, "Bearer " + ok}, 400},
+		{"missing scope", []string{"Bearer " + noScope}, 403},
+		{"garbage", []string{"Bearer abc"}, 401},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ran = 0
+			resp, body := get(t, app, tc.auth...)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status = %d; want %d (body %s)", resp.StatusCode, tc.status, body)
+			}
+			if tc.status == 200 {
+				if ran != 1 || body != "svc-a" {
+					t.Fatalf("handler ran %d times, body %q", ran, body)
+				}
+				return
+			}
+			if ran != 0 {
+				t.Fatal("the handler ran on a refused request")
+			}
+			h := http.Header{"Authorization": tc.auth}
+			_, err := v.Check(context.Background(), headerRequest(h), bearer.RequireScope("country.read"))
+			assertResponse(t, resp, body, v.Response(err))
+		})
+	}
+}
+
+// assertResponse checks that the answer is want and nothing else: no
+// header beyond those the HTTP server always writes, no charset added.
+func assertResponse(t *testing.T, resp *http.Response, body string, want bearer.Response) {
+	t.Helper()
+	if resp.StatusCode != want.Status || body != string(want.Body) {
+		t.Fatalf("got %d %s; want %d %s", resp.StatusCode, body, want.Status, want.Body)
+	}
+	for k := range resp.Header {
+		if k == "Date" || k == "Content-Length" {
+			continue
+		}
+		if got, exp := resp.Header.Values(k), want.Header.Values(k); !slices.Equal(got, exp) {
+			t.Errorf("%s = %q; want %q", k, got, exp)
+		}
+	}
+	for k := range want.Header {
+		if resp.Header.Get(k) == "" {
+			t.Errorf("%s missing", k)
+		}
+	}
+}
+
+func TestIssuerDownIs503(t *testing.T) {
+	iss, v, auth := setup(t)
+	app := fiber.New()
+	app.Get("/country", auth.Authenticate, func(c fiber.Ctx) error { return c.SendStatus(200) })
+	tok := iss.MustMint(t, map[string]any{"scope": "country.read"})
+	iss.SetDown(true)
+	resp, body := get(t, app, "Bearer "+tok)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("status %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if resp.Header.Get("WWW-Authenticate") != "" {
+		t.Fatal("a 503 must not challenge: the token was not judged")
+	}
+	_, err := v.Check(context.Background(), headerRequest(http.Header{"Authorization": {"Bearer " + tok}}))
+	assertResponse(t, resp, body, v.Response(err))
+}
+
+func TestCustomErrorHandler(t *testing.T) {
+	var seen error
+	_, _, auth := setup(t, bearerfiber3.WithErrorHandler(func(c fiber.Ctx, err error) error {
+		seen = err
+		return c.Status(http.StatusTeapot).SendString("no")
+	}))
+	app := fiber.New()
+	app.Get("/country", auth.Authenticate, func(c fiber.Ctx) error {
+		t.Error("the handler ran on a refused request")
+		return nil
+	})
+	resp, body := get(t, app)
+	var e *bearer.Error
+	if !errors.As(seen, &e) || !errors.Is(seen, bearer.ErrMissingToken) {
+		t.Fatalf("error handler got %v", seen)
+	}
+	if resp.StatusCode != http.StatusTeapot || body != "no" {
+		t.Fatalf("got %d %q", resp.StatusCode, body)
+	}
+}
+
+func TestErrorHandlerErrorReachesApp(t *testing.T) {
+	_, _, auth := setup(t, bearerfiber3.WithErrorHandler(func(c fiber.Ctx, err error) error {
+		return fiber.NewError(http.StatusUnauthorized, "app error page")
+	}))
+	app := fiber.New()
+	app.Get("/country", auth.Authenticate, func(c fiber.Ctx) error { return nil })
+	resp, body := get(t, app)
+	if resp.StatusCode != http.StatusUnauthorized || body != "app error page" {
+		t.Fatalf("got %d %q", resp.StatusCode, body)
+	}
+}
+
+func TestClaimsInBothContexts(t *testing.T) {
+	iss, _, auth := setup(t)
+	var first, framework, fromCtx *bearer.Claims
+	app := fiber.New()
+	app.Use(auth.Authenticate, func(c fiber.Ctx) error {
+		first, _ = bearerfiber3.Claims(c)
+		return c.Next()
+	})
+	app.Get("/country", auth.RequireScope("country.read"), func(c fiber.Ctx) error {
+		framework, _ = bearerfiber3.Claims(c)
+		fromCtx, _ = bearer.FromContext(c.Context())
+		return nil
+	})
+	resp, _ := get(t, app, "Bearer "+iss.MustMint(t, map[string]any{"scope": "country.read", "client_id": "svc-a"}))
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	if framework == nil || framework.ClientID != "svc-a" {
+		t.Fatalf("Claims = %+v", framework)
+	}
+	if fromCtx != framework || first != framework {
+		t.Fatal("the route's claims are not those Authenticate put in both contexts")
+	}
+}
+
+// A fiber.Ctx is a context.Context whose Value reads c.Locals, so the
+// claims are found in c.Context() only, as doc.go tells handlers.
+func TestCtxIsNotTheRequestContext(t *testing.T) {
+	iss, _, auth := setup(t)
+	var fromCtx, fromRequestCtx *bearer.Claims
+	app := fiber.New()
+	app.Get("/country", auth.Authenticate, func(c fiber.Ctx) error {
+		fromCtx, _ = bearer.FromContext(c)
+		fromRequestCtx, _ = bearer.FromContext(c.Context())
+		return nil
+	})
+	get(t, app, "Bearer "+iss.MustMint(t, map[string]any{"scope": "country.read"}))
+	if fromCtx != nil || fromRequestCtx == nil {
+		t.Fatalf("FromContext(c) = %v, FromContext(c.Context()) = %v", fromCtx, fromRequestCtx)
+	}
+}
+
+func TestNoClaimsWithoutMiddleware(t *testing.T) {
+	app := fiber.New()
+	app.Get("/country", func(c fiber.Ctx) error {
+		if claims, ok := bearerfiber3.Claims(c); ok || claims != nil {
+			t.Error("claims on an unguarded route")
+		}
+		return nil
+	})
+	get(t, app)
+}
+
+// TestRequestsShareNoMemory sends tokens from several keys over one
+// keep-alive connection, so that fasthttp reuses the same buffers, and
+// keeps each request's claims past its handler. Were any string handed to
+// package bearer to alias those buffers, what bearer keeps between
+// requests (its cache of token headers) would change under it and later
+// tokens would be misread.
+func TestRequestsShareNoMemory(t *testing.T) {
+	iss, err := bearertest.NewIssuer(bearertest.WithAudience("country-api"), bearertest.WithKeysFor(bearertest.CommonAlgorithms...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(iss.Close)
+	v, err := bearer.New(bearer.Config{Issuer: iss.URL(), Audiences: []string{"country-api"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu   sync.Mutex
+		kept []*bearer.Claims
+	)
+	app := fiber.New()
+	app.Get("/country", bearerfiber3.New(v).RequireScope("country.read"), func(c fiber.Ctx) error {
+		claims, _ := bearerfiber3.Claims(c)
+		mu.Lock()
+		defer mu.Unlock()
+		kept = append(kept, claims)
+		return nil
+	})
+	base := listen(t, app)
+	client := &http.Client{Transport: &http.Transport{Proxy: nil}}
+	t.Cleanup(client.CloseIdleConnections)
+
+	want := func(i int) (clientID, scope, sub string) {
+		n := string(rune('a' + i))
+		return "svc-" + n, "country.read extra." + n, "subject-" + n
+	}
+	const n = 20
+	for i := range n {
+		id, scope, sub := want(i)
+		alg := bearertest.CommonAlgorithms[i%len(bearertest.CommonAlgorithms)]
+		tok := iss.MustMint(t, map[string]any{"client_id": id, "scope": scope, "sub": sub}, bearertest.WithAlg(alg))
+		r, _ := http.NewRequest(http.MethodGet, base+"/country", nil)
+		r.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := client.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("request %d (%s): status %d %s", i, alg, resp.StatusCode, body)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(kept) != n {
+		t.Fatalf("kept %d claims", len(kept))
+	}
+	for i, c := range kept {
+		id, scope, sub := want(i)
+		if c.ClientID != id || strings.Join(c.Scopes, " ") != scope || c.Subject != sub || c.Issuer != iss.URL() {
+			t.Errorf("request %d: claims changed after the request: %s %v %s %s", i, c.ClientID, c.Scopes, c.Subject, c.Issuer)
+		}
+	}
+}
+
+// headerRequest is a GET request carrying h, as core sees it.
+func headerRequest(h http.Header) bearer.Request {
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header = h
+	return bearer.HTTPRequest(r)
+}
+
+// WithFiberErrors hands the refusal to the app's ErrorHandler, with the
+// challenge already on the response.
+func TestFiberErrors(t *testing.T) {
+	iss, err := bearertest.NewIssuer(bearertest.WithAudience("country-api"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(iss.Close)
+	v, err := bearer.New(bearer.Config{Issuer: iss.URL(), Audiences: []string{"country-api"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got error
+	app := fiber.New(fiber.Config{ErrorHandler: func(c fiber.Ctx, err error) error {
+		got = err
+		return c.Status(err.(*fiber.Error).Code).SendString("rendered by the app")
+	}})
+	app.Get("/", bearerfiber3.New(v, bearerfiber3.WithFiberErrors()).RequireScope("country.read"), func(c fiber.Ctx) error { return nil })
+	resp, err := app.Test(httptest.NewRequest(http.MethodGet, "/", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	var fe *fiber.Error
+	if !errors.As(got, &fe) || fe.Code != http.StatusUnauthorized {
+		t.Fatalf("error handler got %#v", got)
+	}
+	if resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") != `Bearer realm="country-api"` || string(body) != "rendered by the app" {
+		t.Fatalf("answer %d %q %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), body)
+	}
+}

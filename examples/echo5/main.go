@@ -1,0 +1,22 @@
+// Command echo5 is the country API of bouncer's examples on Echo v5: a
+// resource server that accepts OAuth2 client-credentials access tokens. It
+// answers exactly as the net/http example does.
+//
+//	GET /country/code/:code  needs a token with scope country.read
+//	GET /api/data            needs any valid token; echoes what it says
+//	GET /healthz             open; reports whether the issuer's keys are loaded
+//
+// Environment: ISSUER_URL and AUDIENCE (comma-separated) name the issuer
+// and this API's audience; ADDR is the listen address (default :8091).
+// Without ISSUER_URL an embedded development issuer is started and the
+// commands to try the API with curl are printed.
+//
+// The routes are in package echo5api.
+package main
+
+import (
+	"github.com/bouncer-go/bouncer/examples/echo5/echo5api"
+	"github.com/bouncer-go/bouncer/examples/internal/countryapi"
+)
+
+func main() { countryapi.Main(echo5api.Run) }
