@@ -92,12 +92,15 @@ func (v *Verifier) nowNanos() int64 {
 	return coarseclock.Now()
 }
 
-// forgetKeys drops the tokens verified with keys that set no longer holds.
+// forgetKeys drops the tokens v verified with keys that set, its issuer's
+// new key set, no longer holds. The cache may be shared with the other
+// issuers of a MultiVerifier, whose tokens stay.
 func (v *Verifier) forgetKeys(set *keySet) {
 	if v.cache == nil {
 		return
 	}
 	v.cache.Purge(func(e *tokencache.Entry[verdict]) bool {
-		return e.Value.key != nil && !set.holds(e.Tag, e.Value.key)
+		c := e.Value.claims
+		return c != nil && c.by == v && e.Value.key != nil && !set.holds(e.Tag, e.Value.key)
 	})
 }

@@ -124,6 +124,13 @@ type Config struct {
 	// form-encoded request body (RFC 6750 §2.2). Off by default.
 	AllowFormToken bool
 
+	// ResourceMetadata, if set, is the URL of this API's OAuth 2.0
+	// Protected Resource Metadata (RFC 9728; see ResourceMetadata), named
+	// as resource_metadata in every 401 and 403 challenge so that a client
+	// can learn which issuer and scopes this API wants. It is configured,
+	// never derived from a request's Host header.
+	ResourceMetadata string
+
 	// Realm is named in WWW-Authenticate challenges. Empty means the first
 	// audience, or "bouncer".
 	Realm string

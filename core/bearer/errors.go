@@ -105,8 +105,11 @@ func (e *Error) StatusCode() int {
 
 // Challenge renders the WWW-Authenticate value of RFC 6750 §3, or "" where
 // no challenge belongs (the issuer is unavailable: the token was not judged).
-func (e *Error) Challenge(realm string) string {
-	if errors.Is(e.Err, ErrIssuerUnavailable) {
+func (e *Error) Challenge(realm string) string { return e.challenge(realm, "") }
+
+// challenge is Challenge with RFC 9728's resource_metadata, when set.
+func (e *Error) challenge(realm, metadata string) string {
+	if e.Err != nil && errors.Is(e.Err, ErrIssuerUnavailable) {
 		return ""
 	}
 	var b strings.Builder
@@ -129,6 +132,7 @@ func (e *Error) Challenge(realm string) string {
 		param("error_description", e.Description)
 	}
 	param("scope", strings.Join(e.Scope, " "))
+	param("resource_metadata", metadata)
 	return b.String()
 }
 

@@ -38,6 +38,7 @@ type keySource struct {
 	now      func() time.Time
 	log      *slog.Logger
 	observer Observer
+	static   bool // keys from Config.JWKS: never fetched, never expire
 	// onChange, if set, learns each new key set, after it is in use.
 	onChange func(*keySet)
 
@@ -70,6 +71,12 @@ var errUnknownKey = tokenError(ErrUnknownKey, "no signing key of the issuer matc
 
 // key returns the issuer key for kid and alg.
 func (s *keySource) key(ctx context.Context, kid string, a *algorithm) (*publicKey, *Error) {
+	if s.static {
+		if k, ok := s.keys.Load().lookup(kid, a); ok {
+			return k, nil
+		}
+		return nil, errUnknownKey
+	}
 	now := s.now().UnixNano()
 	set := s.keys.Load()
 	if set == nil || now >= s.expireAt.Load() {
@@ -121,6 +128,9 @@ func (s *keySource) keyCold(ctx context.Context, kid string, a *algorithm) (*pub
 // ready fetches the keys now if none are usable, for applications that
 // want to fail fast at start.
 func (s *keySource) ready(ctx context.Context) error {
+	if s.static {
+		return nil
+	}
 	if s.keys.Load() != nil && s.now().UnixNano() < s.expireAt.Load() {
 		return nil
 	}
@@ -309,6 +319,26 @@ func addNanos(t time.Time, d time.Duration) int64 {
 		return math.MaxInt64
 	}
 	return n + int64(d)
+}
+
+// useStatic makes body, a JWKS, the only keys, for good.
+func (s *keySource) useStatic(body []byte) error {
+	set, skipped, err := parseJWKS(body, s.maxKeys)
+	if err != nil {
+		return err
+	}
+	for _, k := range skipped {
+		s.emit(Event{Kind: EventKeySkipped, KeyID: k.kid, Err: errors.New(k.reason)})
+	}
+	if set.len() == 0 {
+		return errors.New("the JWKS holds no usable signing key")
+	}
+	s.static = true
+	s.keys.Store(set)
+	s.fetchedAt = s.now()
+	s.refreshAt.Store(math.MaxInt64)
+	s.expireAt.Store(math.MaxInt64)
+	return nil
 }
 
 // introspectionURL is the introspection_endpoint of the issuer's metadata,

@@ -20,27 +20,47 @@ type PolicyFunc func(c *Claims) error
 // Authorize calls f(c).
 func (f PolicyFunc) Authorize(c *Claims) error { return f(c) }
 
+// scoped is a built-in policy that knows the scopes it asks for, for
+// ScopesOf.
+type scoped struct {
+	PolicyFunc
+	scopes []string
+}
+
+// ScopesOf lists the scopes the built-in policies among policies ask for,
+// once each, e.g. for ResourceMetadata.ScopesSupported. Policies of one's
+// own name none.
+func ScopesOf(policies ...Policy) []string {
+	var out []string
+	for _, p := range policies {
+		if s, ok := p.(scoped); ok {
+			out = append(out, s.scopes...)
+		}
+	}
+	return dedupe(out)
+}
+
 // RequireScope grants access when the token carries every one of scopes.
 func RequireScope(scopes ...string) Policy {
-	return PolicyFunc(func(c *Claims) error {
+	return scoped{scopes: scopes, PolicyFunc: func(c *Claims) error {
 		for _, s := range scopes {
 			if !c.HasScope(s) {
 				return insufficient(scopes, "the token lacks the scope %s", s)
 			}
 		}
 		return nil
-	})
+	}}
 }
 
 // RequireAnyScope grants access when the token carries at least one of
 // scopes.
 func RequireAnyScope(scopes ...string) Policy {
-	return PolicyFunc(func(c *Claims) error {
+	return scoped{scopes: scopes, PolicyFunc: func(c *Claims) error {
 		if slices.ContainsFunc(scopes, c.HasScope) {
 			return nil
 		}
 		return insufficient(scopes, "the token has none of the scopes %s", strings.Join(scopes, ", "))
-	})
+	}}
 }
 
 // RequireRole grants access when the token carries every one of roles
@@ -97,23 +117,23 @@ func RequireAnyClientRole(client string, roles ...string) Policy {
 // this check exists; it mirrors Microsoft.Identity.Web's
 // RequiredScopeOrAppPermission.
 func RequireScopeOrAppPermission(scopes, appPermissions []string) Policy {
-	return PolicyFunc(func(c *Claims) error {
+	return scoped{scopes: scopes, PolicyFunc: func(c *Claims) error {
 		if slices.ContainsFunc(scopes, c.HasScope) || slices.ContainsFunc(appPermissions, c.HasRole) {
 			return nil
 		}
 		return insufficient(scopes, "the token has none of the scopes %v nor the app permissions %v", scopes, appPermissions)
-	})
+	}}
 }
 
 // All grants access when every policy does.
 func All(policies ...Policy) Policy {
-	return PolicyFunc(func(c *Claims) error { return authorize(c, policies) })
+	return scoped{scopes: ScopesOf(policies...), PolicyFunc: func(c *Claims) error { return authorize(c, policies) }}
 }
 
 // Any grants access when at least one policy does. Its refusal names the
 // scopes of all of them.
 func Any(policies ...Policy) Policy {
-	return PolicyFunc(func(c *Claims) error {
+	return scoped{scopes: ScopesOf(policies...), PolicyFunc: func(c *Claims) error {
 		var scopes, why []string
 		for _, p := range policies {
 			err := p.Authorize(c)
@@ -125,7 +145,7 @@ func Any(policies ...Policy) Policy {
 			why = append(why, e.Description)
 		}
 		return &Error{Code: CodeInsufficientScope, Err: ErrInsufficientScope, Scope: dedupe(scopes), Description: strings.Join(why, "; or ")}
-	})
+	}}
 }
 
 func authorize(c *Claims, policies []Policy) error {

@@ -226,4 +226,4 @@ func (v *Verifier) Check(ctx context.Context, r Request, policies ...Policy) (*C
 
 // Response renders err, as returned by Check, Authenticate, Verify or a
 // Policy, into the HTTP answer, with this Verifier's realm.
-func (v *Verifier) Response(err error) Response { return ResponseFor(err, v.realm) }
+func (v *Verifier) Response(err error) Response { return renderResponse(err, v.realm, v.metadata) }

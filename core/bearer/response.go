@@ -25,12 +25,16 @@ type errorBody struct {
 // ResponseFor renders err as the answer RFC 6750 asks for: the status, a
 // WWW-Authenticate challenge naming realm, Retry-After when the issuer is
 // unavailable, and a small JSON body {"error":…,"error_description":…}.
-func ResponseFor(err error, realm string) Response {
+func ResponseFor(err error, realm string) Response { return renderResponse(err, realm, "") }
+
+// renderResponse is ResponseFor with RFC 9728's resource_metadata in the
+// challenge, when metadata is set.
+func renderResponse(err error, realm, metadata string) Response {
 	e := AsError(err)
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
-	if c := e.Challenge(realm); c != "" {
+	if c := e.challenge(realm, metadata); c != "" {
 		h.Set("WWW-Authenticate", c)
 	}
 	body := errorBody{Error: string(e.Code), Description: quotable(e.Description)}

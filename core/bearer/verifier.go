@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -40,6 +41,7 @@ type Verifier struct {
 	tenants     *tenantRule // nil unless Issuer is a template
 	headers     headerCache
 	cache       *tokenCache   // nil when disabled
+	metadata    string        // Config.ResourceMetadata
 	introspect  *introspector // nil without Config.Introspection
 }
 
@@ -141,6 +143,9 @@ func New(cfg Config) (*Verifier, error) {
 	}
 	keys.client = guardRedirects(cfg.HTTPClient, cfg.InsecureAllowHTTP, cfg.AllowRedirectsAcrossOrigins)
 	keys.now, keys.log = now, logger
+	if err := loadStaticKeys(keys, cfg); err != nil {
+		return nil, err
+	}
 	realm := cfg.Realm
 	if realm == "" && len(cfg.Audiences) > 0 {
 		realm = cfg.Audiences[0]
@@ -166,6 +171,7 @@ func New(cfg Config) (*Verifier, error) {
 		customClock: cfg.Now != nil,
 		keys:        keys,
 		tenants:     tenants,
+		metadata:    cfg.ResourceMetadata,
 	}
 	if !cfg.Cache.Disable {
 		entries, err1 := count("Cache.MaxEntries", cfg.Cache.MaxEntries, defaultCacheEntries, maxCacheEntries)
@@ -189,6 +195,26 @@ func New(cfg Config) (*Verifier, error) {
 		v.forgetKeys(set)
 	}
 	return v, nil
+}
+
+// loadStaticKeys installs Config.JWKS or Config.JWKSFile, if set.
+func loadStaticKeys(keys *keySource, cfg Config) error {
+	body := cfg.JWKS
+	switch {
+	case cfg.JWKSFile != "" && body != nil, cfg.JWKSFile != "" && cfg.JWKSURL != "", body != nil && cfg.JWKSURL != "":
+		return errors.New("bearer: set only one of Config.JWKS, JWKSFile and JWKSURL")
+	case cfg.JWKSFile != "":
+		var err error
+		if body, err = os.ReadFile(cfg.JWKSFile); err != nil {
+			return fmt.Errorf("bearer: Config.JWKSFile: %w", err)
+		}
+	case body == nil:
+		return nil
+	}
+	if err := keys.useStatic(body); err != nil {
+		return fmt.Errorf("bearer: static keys: %w", err)
+	}
+	return nil
 }
 
 // Issuer is the issuer this Verifier trusts.

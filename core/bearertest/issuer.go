@@ -23,6 +23,7 @@ type Issuer struct {
 	srv  *httptest.Server
 	url  string // issuer identifier: origin and path
 	path string // issuer path, "" or "/a/b"
+	base string // where the endpoints are: url, or the origin of a multi-tenant issuer
 	cfg  config
 
 	jwksFetches      atomic.Int64
@@ -93,6 +94,11 @@ func NewIssuer(opts ...Option) (*Issuer, error) {
 		i.srv.Start()
 	}
 	i.url = scheme + "://" + reachableAddr(l.Addr()) + cfg.path
+	i.base = i.url
+	if cfg.tenants {
+		i.base = scheme + "://" + reachableAddr(l.Addr())
+		i.url = i.base + "/" + tenantPlaceholder + "/v2.0"
+	}
 	return i, nil
 }
 
@@ -120,13 +126,18 @@ func (i *Issuer) Close() {
 func (i *Issuer) URL() string { return i.url }
 
 // JWKSURL returns the URL of the JSON Web Key Set.
-func (i *Issuer) JWKSURL() string { return i.url + "/jwks" }
+func (i *Issuer) JWKSURL() string { return i.base + "/jwks" }
 
 // TokenURL returns the URL of the token endpoint.
-func (i *Issuer) TokenURL() string { return i.url + "/token" }
+func (i *Issuer) TokenURL() string { return i.base + "/token" }
 
 // DiscoveryURL returns the URL of the OpenID Connect discovery document.
-func (i *Issuer) DiscoveryURL() string { return i.url + "/.well-known/openid-configuration" }
+func (i *Issuer) DiscoveryURL() string {
+	if i.cfg.tenants {
+		return i.base + "/common/v2.0/.well-known/openid-configuration"
+	}
+	return i.url + "/.well-known/openid-configuration"
+}
 
 // Client returns an HTTP client for the issuer: with [WithTLS] it trusts the
 // issuer's certificate, otherwise it is a plain client.
@@ -137,7 +148,11 @@ func (i *Issuer) Client() *http.Client { return i.srv.Client() }
 // can see how often a verifier tries.
 func (i *Issuer) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	var h http.HandlerFunc
-	switch r.URL.Path {
+	path := r.URL.Path
+	if i.cfg.tenants && isTenantDiscovery(path) {
+		path = "/.well-known/openid-configuration"
+	}
+	switch path {
 	case i.path + "/.well-known/openid-configuration",
 		"/.well-known/oauth-authorization-server" + i.path:
 		i.discoveryFetches.Add(1)

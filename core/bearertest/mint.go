@@ -149,6 +149,13 @@ func (i *Issuer) claims(given map[string]any) map[string]any {
 		"exp": now.Add(i.cfg.ttl).Unix(),
 		"jti": randomID(),
 	}
+	if i.cfg.tenants {
+		tid := DefaultTenant
+		if t, ok := given["tid"].(string); ok {
+			tid = t
+		}
+		c["tid"], c["iss"] = tid, i.TenantIssuer(tid)
+	}
 	for name, v := range given {
 		if v == nil {
 			delete(c, name)

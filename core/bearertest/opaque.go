@@ -43,7 +43,7 @@ func (i *Issuer) Revoke(token string) {
 }
 
 // IntrospectionURL is where the issuer answers introspection requests.
-func (i *Issuer) IntrospectionURL() string { return i.url + "/introspect" }
+func (i *Issuer) IntrospectionURL() string { return i.base + "/introspect" }
 
 // Introspections counts the introspection requests the issuer received.
 func (i *Issuer) Introspections() int { return int(i.introspections.Load()) }

@@ -34,6 +34,7 @@ type config struct {
 	startKeys []string
 	clients   []client
 	opaque    bool
+	tenants   bool
 	errs      []error
 }
 

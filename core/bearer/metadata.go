@@ -1,0 +1,137 @@
+package bearer
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// WellKnownMetadataPath is where RFC 9728 metadata lives: between the host
+// and the path of the resource identifier.
+const WellKnownMetadataPath = "/.well-known/oauth-protected-resource"
+
+// ResourceMetadata is an API's OAuth 2.0 Protected Resource Metadata
+// (RFC 9728): what a client reads, from the API itself, to learn which
+// issuers it trusts, which scopes it knows and how to send tokens. The
+// Model Context Protocol requires it of every MCP server over HTTP.
+//
+// Serve it with ServeHTTP (or an adapter's Metadata handler) at Path, and
+// set Config.ResourceMetadata to URL so that every 401 and 403 challenge
+// points to it. Resource is configured, never taken from a request's Host
+// header. Members without a value are left out, as §2 requires.
+type ResourceMetadata struct {
+	// Resource is this API's resource identifier, an https URL (http on
+	// loopback hosts) without query or fragment, e.g.
+	// "https://api.example.com" or "https://api.example.com/country".
+	Resource string `json:"resource"`
+	// AuthorizationServers are the issuers whose tokens the API accepts:
+	// see Verifier.AuthorizationServers.
+	AuthorizationServers []string `json:"authorization_servers,omitempty"`
+	// ScopesSupported are the scopes the API's routes require: see
+	// ScopesOf.
+	ScopesSupported []string `json:"scopes_supported,omitempty"`
+	// BearerMethodsSupported are how tokens may be sent: "header" by
+	// default, also "body" and "query" when the verifier accepts them.
+	BearerMethodsSupported []string `json:"bearer_methods_supported,omitempty"`
+	// ResourceName is a name for people; ResourceDocumentation a URL.
+	ResourceName          string `json:"resource_name,omitempty"`
+	ResourceDocumentation string `json:"resource_documentation,omitempty"`
+}
+
+// NewResourceMetadata is the metadata of the API resource guarded by c,
+// with the authorization servers c trusts and the bearer methods it
+// accepts; scopes, names and documentation are for the caller to add.
+func NewResourceMetadata(resource string, c Checker) (*ResourceMetadata, error) {
+	m := &ResourceMetadata{Resource: resource, BearerMethodsSupported: []string{"header"}}
+	var first *Verifier
+	switch c := c.(type) {
+	case *Verifier:
+		first = c
+		m.AuthorizationServers = c.AuthorizationServers()
+	case *MultiVerifier:
+		first = c.members[0]
+		m.AuthorizationServers = c.AuthorizationServers()
+	}
+	if first != nil {
+		if first.allowForm {
+			m.BearerMethodsSupported = append(m.BearerMethodsSupported, "body")
+		}
+		if first.allowQuery {
+			m.BearerMethodsSupported = append(m.BearerMethodsSupported, "query")
+		}
+	}
+	if _, err := m.URL(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// URL is where the metadata is served: the well-known path inserted
+// between the host and the path of Resource (RFC 9728 §3.1), a final slash
+// of the path dropped.
+func (m *ResourceMetadata) URL() (string, error) {
+	u, err := url.Parse(m.Resource)
+	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("bearer: resource %q is not an absolute URL without query or fragment", m.Resource)
+	}
+	if err := secureTarget(u, false); err != nil {
+		return "", fmt.Errorf("bearer: resource: %w", err)
+	}
+	return u.Scheme + "://" + u.Host + m.Path(), nil
+}
+
+// Path is the path the metadata is served at, for a router.
+func (m *ResourceMetadata) Path() string {
+	u, err := url.Parse(m.Resource)
+	if err != nil {
+		return WellKnownMetadataPath
+	}
+	return WellKnownMetadataPath + strings.TrimSuffix(u.EscapedPath(), "/")
+}
+
+// Document is the JSON document.
+func (m *ResourceMetadata) Document() []byte {
+	b, _ := json.Marshal(m) // strings and lists of strings: cannot fail
+	return b
+}
+
+// ServeHTTP serves the document to GET and HEAD.
+func (m *ResourceMetadata) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "max-age=3600")
+	_, _ = w.Write(m.Document())
+}
+
+// AuthorizationServers are the issuers this Verifier accepts tokens from,
+// for ResourceMetadata: its issuer, or for an issuer template the issuer
+// of each allowed tenant, or the tenant-independent one (common).
+func (v *Verifier) AuthorizationServers() []string {
+	if v.tenants == nil {
+		return []string{v.issuer}
+	}
+	if len(v.tenants.allowed) == 0 {
+		return []string{strings.Replace(v.issuer, TenantPlaceholder, "common", 1)}
+	}
+	out := make([]string, 0, len(v.tenants.allowed))
+	for _, t := range v.tenants.allowed {
+		out = append(out, strings.Replace(v.issuer, TenantPlaceholder, t, 1))
+	}
+	return out
+}
+
+// AuthorizationServers are the issuers of all this MultiVerifier's
+// issuers (see Verifier.AuthorizationServers).
+func (m *MultiVerifier) AuthorizationServers() []string {
+	var out []string
+	for _, v := range m.members {
+		out = append(out, v.AuthorizationServers()...)
+	}
+	return out
+}

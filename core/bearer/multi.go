@@ -1,0 +1,246 @@
+package bearer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/bouncer-go/bouncer/core/internal/tokencache"
+)
+
+// MultiConfig configures a MultiVerifier.
+type MultiConfig struct {
+	// Issuers are the issuers trusted, each configured as for New: its own
+	// audiences, algorithms, claim mapping, validators. An Issuer may be a
+	// template (see TenantPlaceholder). At most one may set
+	// Introspection: opaque tokens name no issuer, and a token is never
+	// shown to an issuer that did not mint it. The issuers' Cache settings
+	// are ignored: Cache below holds every issuer's tokens.
+	Issuers []Config
+
+	// Realm is named in WWW-Authenticate challenges. Empty means the first
+	// issuer's realm.
+	Realm string
+
+	// ResourceMetadata, if set, is the URL of this API's RFC 9728
+	// metadata, named in every challenge (see Config.ResourceMetadata).
+	ResourceMetadata string
+
+	// Cache bounds the cache of judged tokens (see CacheConfig).
+	Cache CacheConfig
+}
+
+// MultiVerifier accepts tokens from several issuers: an Entra multi-tenant
+// app, a migration running Keycloak and Entra side by side, a platform
+// with one realm per customer. A token is routed by its iss, read before
+// any key is touched, to that issuer's Verifier alone; a token naming an
+// issuer that is not trusted is refused without any network call. Each
+// issuer is discovered lazily and on its own, so one issuer's outage
+// affects only its own tokens. Claims.Issuer says which issuer vouched.
+//
+// A MultiVerifier is a Checker: every adapter takes it where it takes a
+// *Verifier.
+type MultiVerifier struct {
+	exact     map[string]*Verifier
+	templates []*Verifier
+	opaque    *Verifier // the issuer that introspects opaque tokens, if any
+	members   []*Verifier
+	maxBytes  int
+	realm     string
+	metadata  string
+	cache     *tokenCache
+	headers   headerCache
+}
+
+// NewMulti builds a MultiVerifier. Like New, it fetches nothing.
+func NewMulti(cfg MultiConfig) (*MultiVerifier, error) {
+	if len(cfg.Issuers) == 0 {
+		return nil, errors.New("bearer: MultiConfig.Issuers is empty")
+	}
+	m := &MultiVerifier{exact: map[string]*Verifier{}, metadata: cfg.ResourceMetadata}
+	for i, c := range cfg.Issuers {
+		c.Cache = CacheConfig{Disable: true}
+		if c.ResourceMetadata == "" {
+			c.ResourceMetadata = cfg.ResourceMetadata
+		}
+		v, err := New(c)
+		if err != nil {
+			return nil, fmt.Errorf("issuer %d: %w", i, err)
+		}
+		switch {
+		case v.tenants != nil:
+			m.templates = append(m.templates, v)
+		case m.exact[v.issuer] != nil:
+			return nil, fmt.Errorf("bearer: issuer %s is configured twice", v.issuer)
+		default:
+			m.exact[v.issuer] = v
+		}
+		if v.introspect != nil {
+			if m.opaque != nil {
+				return nil, errors.New("bearer: more than one issuer sets Introspection: an opaque token names no issuer, so only one may be asked")
+			}
+			m.opaque = v
+		}
+		m.members = append(m.members, v)
+		m.maxBytes = max(m.maxBytes, v.maxBytes)
+	}
+	m.realm = cfg.Realm
+	if m.realm == "" {
+		m.realm = m.members[0].realm
+	}
+	if !cfg.Cache.Disable {
+		entries, err1 := count("Cache.MaxEntries", cfg.Cache.MaxEntries, defaultCacheEntries, maxCacheEntries)
+		bytes, err2 := count("Cache.MaxBytes", int(cfg.Cache.MaxBytes), defaultCacheBytes, math.MaxInt)
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, err
+		}
+		m.cache = tokencache.New[verdict](entries, int64(bytes))
+	}
+	for _, v := range m.members {
+		v.cache = m.cache // introspection answers and JWTs alike
+	}
+	return m, nil
+}
+
+// Issuers are the issuers trusted, templates as configured.
+func (m *MultiVerifier) Issuers() []string {
+	out := make([]string, 0, len(m.members))
+	for _, v := range m.members {
+		out = append(out, v.issuer)
+	}
+	return out
+}
+
+// Verify checks a token with the Verifier of the issuer it names.
+func (m *MultiVerifier) Verify(ctx context.Context, token string) (*Claims, error) {
+	c, err := m.verify(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (m *MultiVerifier) verify(ctx context.Context, token string) (*Claims, *Error) {
+	if len(token) > m.maxBytes {
+		return nil, tokenError(ErrMalformed, "the token is longer than %d bytes", m.maxBytes)
+	}
+	if m.cache != nil {
+		if e, ok := m.cache.Get(token); ok {
+			if v := m.owner(e.Value.claims); v != nil {
+				if c, refusal, ok := v.reuse(ctx, e); ok {
+					return c, refusal
+				}
+			}
+		}
+	}
+	if !isCompactJWS(token) || (m.opaque != nil && m.opaque.introspect.cfg.AllTokens) {
+		if m.opaque == nil {
+			return nil, segmentsError(token)
+		}
+		return m.opaque.introspectToken(ctx, token)
+	}
+	var sigBuf [512]byte
+	t, e := parseJWS(token, &m.headers, sigBuf[:0])
+	if e != nil {
+		return nil, e
+	}
+	var p payload
+	if e := readClaims(&t, &p); e != nil {
+		return nil, e
+	}
+	v := m.route(p.Iss)
+	if v == nil {
+		if p.Iss == "" {
+			return nil, tokenError(ErrIssuer, "the token names no issuer")
+		}
+		return nil, tokenError(ErrIssuer, "the token's issuer is not trusted here")
+	}
+	c, key, e := v.verifyParsed(ctx, &t, &p, &m.headers, token)
+	if e != nil {
+		return nil, e
+	}
+	v.remember(token, verdict{claims: c, key: key.key}, key.id, p.Exp.Add(v.leeway).UnixNano())
+	return c, nil
+}
+
+// route finds the Verifier of iss without any I/O: an exact issuer, else
+// the first template iss fits.
+func (m *MultiVerifier) route(iss string) *Verifier {
+	if v := m.exact[iss]; v != nil {
+		return v
+	}
+	for _, v := range m.templates {
+		if v.tenants.matches(iss) {
+			return v
+		}
+	}
+	return nil
+}
+
+// owner is the member that produced c, or for a remembered inactive
+// answer (nil claims) the introspecting one.
+func (m *MultiVerifier) owner(c *Claims) *Verifier {
+	if c == nil {
+		return m.opaque
+	}
+	if slices.Contains(m.members, c.by) {
+		return c.by
+	}
+	return nil
+}
+
+// VerifyRequest finds the token in r, as the first issuer's Verifier reads
+// requests (Config.TokenHeader, AllowQueryToken…), and verifies it.
+func (m *MultiVerifier) VerifyRequest(ctx context.Context, r Request) (*Claims, error) {
+	tok, err := m.members[0].Token(r)
+	if err != nil {
+		return nil, err
+	}
+	return m.Verify(ctx, tok)
+}
+
+// Check is Verifier.Check for several issuers: claims in ctx are reused
+// only when one of this MultiVerifier's issuers produced them.
+func (m *MultiVerifier) Check(ctx context.Context, r Request, policies ...Policy) (*Claims, error) {
+	c, ok := FromContext(ctx)
+	if !ok || !slices.ContainsFunc(m.members, c.verifiedBy) {
+		var err error
+		if c, err = m.VerifyRequest(ctx, r); err != nil {
+			return nil, err
+		}
+	}
+	if err := authorize(c, policies); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Response renders err with this MultiVerifier's realm.
+func (m *MultiVerifier) Response(err error) Response {
+	return renderResponse(err, m.realm, m.metadata)
+}
+
+// Ready fetches every issuer's metadata and keys now, and reports the
+// issuers that cannot be reached.
+func (m *MultiVerifier) Ready(ctx context.Context) error {
+	var errs []error
+	for _, v := range m.members {
+		if err := v.Ready(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", v.issuer, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Status reports each issuer's keys, by issuer.
+func (m *MultiVerifier) Status() map[string]Status {
+	out := make(map[string]Status, len(m.members))
+	for _, v := range m.members {
+		out[v.issuer] = v.Status()
+	}
+	return out
+}
+
+var _ Checker = (*MultiVerifier)(nil)
