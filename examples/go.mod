@@ -6,6 +6,7 @@ require (
 	github.com/bouncer-go/bouncer/adapters/bearerecho v0.0.0
 	github.com/bouncer-go/bouncer/adapters/bearerfiber v0.0.0
 	github.com/bouncer-go/bouncer/adapters/bearergin v0.0.0
+	github.com/bouncer-go/bouncer/adapters/bearergrpc v0.0.0
 	github.com/bouncer-go/bouncer/adapters/bearerhttp v0.0.0
 	github.com/bouncer-go/bouncer/core v0.0.0
 )
@@ -15,6 +16,8 @@ require (
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/labstack/echo/v4 v4.16.0
 	golang.org/x/oauth2 v0.37.0
+	google.golang.org/grpc v1.84.0
+	google.golang.org/protobuf v1.36.11
 )
 
 require (
@@ -56,17 +59,19 @@ require (
 	github.com/valyala/tcplisten v1.0.0 // indirect
 	go.mongodb.org/mongo-driver/v2 v2.5.0 // indirect
 	golang.org/x/arch v0.22.0 // indirect
-	golang.org/x/crypto v0.53.0 // indirect
-	golang.org/x/net v0.56.0 // indirect
-	golang.org/x/sys v0.46.0 // indirect
+	golang.org/x/crypto v0.54.0 // indirect
+	golang.org/x/net v0.57.0 // indirect
+	golang.org/x/sys v0.47.0 // indirect
 	golang.org/x/text v0.40.0 // indirect
-	google.golang.org/protobuf v1.36.10 // indirect
+	golang.org/x/time v0.15.0 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20260706201446-f0a921348800 // indirect
 )
 
 replace (
 	github.com/bouncer-go/bouncer/adapters/bearerecho => ../adapters/bearerecho
 	github.com/bouncer-go/bouncer/adapters/bearerfiber => ../adapters/bearerfiber
 	github.com/bouncer-go/bouncer/adapters/bearergin => ../adapters/bearergin
+	github.com/bouncer-go/bouncer/adapters/bearergrpc => ../adapters/bearergrpc
 	github.com/bouncer-go/bouncer/adapters/bearerhttp => ../adapters/bearerhttp
 	github.com/bouncer-go/bouncer/core => ../core
 )
