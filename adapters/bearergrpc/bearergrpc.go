@@ -61,7 +61,9 @@ type Option func(*Interceptor)
 
 // WithMethodPolicies sets the policies of the methods named in m. They
 // replace the default policies for those methods rather than add to them,
-// so that what a method needs is read in one place.
+// so that what a method needs is read in one place. A misspelt name falls
+// to the default: key the map with the constants protoc-gen-go-grpc
+// generates, such as CountryService_GetCountry_FullMethodName.
 func WithMethodPolicies(m map[string][]bearer.Policy) Option {
 	return func(i *Interceptor) { maps.Copy(i.policies, m) }
 }
