@@ -55,8 +55,8 @@ type Interceptor struct {
 //
 // Options that name methods take full method names, "/pkg.Service/Method",
 // as gRPC passes them to interceptors; a name ending in "/",
-// "/pkg.Service/", names every method of the service. A method's own name
-// wins over its service's.
+// "/pkg.Service/", names every method of the service. In
+// WithMethodPolicies a method's own entry wins over its service's.
 type Option func(*Interceptor)
 
 // WithMethodPolicies sets the policies of the methods named in m. They
