@@ -8,6 +8,7 @@ require (
 	github.com/bouncer-go/bouncer/adapters/bearerfiber v0.0.0
 	github.com/bouncer-go/bouncer/adapters/bearerfiber3 v0.0.0
 	github.com/bouncer-go/bouncer/adapters/bearergin v0.0.0
+	github.com/bouncer-go/bouncer/adapters/bearergrpc v0.0.0
 	github.com/bouncer-go/bouncer/adapters/bearerhttp v0.0.0
 	github.com/bouncer-go/bouncer/core v0.0.0
 )
@@ -19,6 +20,8 @@ require (
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/labstack/echo/v5 v5.4.4
 	golang.org/x/oauth2 v0.37.0
+	google.golang.org/grpc v1.84.0
+	google.golang.org/protobuf v1.36.11
 )
 
 require (
@@ -68,7 +71,7 @@ require (
 	golang.org/x/sys v0.47.0 // indirect
 	golang.org/x/text v0.40.0 // indirect
 	golang.org/x/time v0.15.0 // indirect
-	google.golang.org/protobuf v1.36.10 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20260706201446-f0a921348800 // indirect
 )
 
 replace (
@@ -77,6 +80,7 @@ replace (
 	github.com/bouncer-go/bouncer/adapters/bearerfiber => ../adapters/bearerfiber
 	github.com/bouncer-go/bouncer/adapters/bearerfiber3 => ../adapters/bearerfiber3
 	github.com/bouncer-go/bouncer/adapters/bearergin => ../adapters/bearergin
+	github.com/bouncer-go/bouncer/adapters/bearergrpc => ../adapters/bearergrpc
 	github.com/bouncer-go/bouncer/adapters/bearerhttp => ../adapters/bearerhttp
 	github.com/bouncer-go/bouncer/core => ../core
 )

@@ -12,6 +12,8 @@
 //	SCOPES         scopes to ask for, space- or comma-separated
 //	RESOURCE       RFC 8707 resource indicator (optional)
 //	API_URL        what to call (default http://localhost:8091/country/code/AUS)
+//	GRPC_ADDR      or the address of the gRPC country API (examples/grpc) to
+//	               call GetCountry AUS on; plaintext on loopback, TLS elsewhere
 //
 // The work is done by package tokenclient, which the examples' tests run
 // too.

@@ -24,10 +24,14 @@ type Config struct {
 	Resource string
 	// APIURL is the protected URL to GET.
 	APIURL string
+	// GRPCAddr, when set, is the address of the gRPC country API to call
+	// instead of APIURL.
+	GRPCAddr string
 }
 
 // ConfigFromEnv reads ISSUER_URL or TOKEN_URL, CLIENT_ID, CLIENT_SECRET,
-// SCOPES (space- or comma-separated), RESOURCE and API_URL through getenv.
+// SCOPES (space- or comma-separated), RESOURCE, API_URL and GRPC_ADDR
+// through getenv.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	cfg := Config{
 		IssuerURL:    strings.TrimSpace(getenv("ISSUER_URL")),
@@ -37,6 +41,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		Scopes:       strings.FieldsFunc(getenv("SCOPES"), func(r rune) bool { return r == ',' || r == ' ' }),
 		Resource:     strings.TrimSpace(getenv("RESOURCE")),
 		APIURL:       strings.TrimSpace(getenv("API_URL")),
+		GRPCAddr:     strings.TrimSpace(getenv("GRPC_ADDR")),
 	}
 	if cfg.APIURL == "" {
 		cfg.APIURL = DefaultAPIURL

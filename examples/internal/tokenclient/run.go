@@ -12,10 +12,11 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 )
 
-// Run gets a token as cfg says and GETs cfg.APIURL with it, printing to out
-// what it does, the API's status and its body; never the token or the
-// secret. It fails unless the API answers 2xx. A nil client means one with
-// a 15s timeout.
+// Run gets a token as cfg says and GETs cfg.APIURL with it, or calls the
+// gRPC API at cfg.GRPCAddr when that is set, printing to out what it does,
+// the API's status and its body; never the token or the secret. It fails
+// unless the API answers 2xx (or OK). A nil client means one with a 15s
+// timeout.
 func Run(ctx context.Context, cfg Config, client *http.Client, out io.Writer) error {
 	if client == nil {
 		client = &http.Client{Timeout: 15 * time.Second}
@@ -54,6 +55,9 @@ func Run(ctx context.Context, cfg Config, client *http.Client, out io.Writer) er
 
 	// The oauth2 client wraps client and sends the cached token with every
 	// request, as a long-running service would.
+	if cfg.GRPCAddr != "" {
+		return callGRPC(ctx, ts, cfg.GRPCAddr, out)
+	}
 	return call(ctx, oauth2.NewClient(ctx, ts), cfg.APIURL, out)
 }
 

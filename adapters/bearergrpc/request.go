@@ -1,0 +1,44 @@
+package bearergrpc
+
+import (
+	"context"
+	"crypto/x509"
+	"net/http"
+	"strings"
+
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+)
+
+// request is a gRPC call as a bearer.Request. Metadata stands for the
+// headers: gRPC lower-cases its keys, and Header matches them without
+// regard to case, as HTTP does. A call has no URL query and no form body;
+// over HTTP/2 it is a POST to the full method name.
+type request struct {
+	ctx    context.Context
+	method string
+}
+
+func (r request) Header(name string) []string {
+	return metadata.ValueFromIncomingContext(r.ctx, strings.ToLower(name))
+}
+
+func (r request) Query(string) []string { return nil }
+func (r request) Form(string) []string  { return nil }
+func (r request) Method() string        { return http.MethodPost }
+func (r request) Path() string          { return r.method }
+
+// ClientCertificate is the certificate the client authenticated the
+// connection with, when the server's transport credentials are TLS.
+func (r request) ClientCertificate() *x509.Certificate {
+	p, ok := peer.FromContext(r.ctx)
+	if !ok {
+		return nil
+	}
+	info, ok := p.AuthInfo.(credentials.TLSInfo)
+	if !ok || len(info.State.PeerCertificates) == 0 {
+		return nil
+	}
+	return info.State.PeerCertificates[0]
+}
