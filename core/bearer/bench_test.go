@@ -1,6 +1,7 @@
 package bearer_test
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -198,4 +199,41 @@ func rawVerify(alg string, pub crypto.PublicKey, tok string) bool {
 		return ecdsa.Verify(pub.(*ecdsa.PublicKey), digest[:], r, s)
 	}
 	return false
+}
+
+// BenchmarkIssuers is the cost of trusting several issuers: one
+// Verifier, and MultiVerifiers of 1 and 10 issuers, on the same RS256
+// token (of the last issuer), without the token cache.
+func BenchmarkIssuers(b *testing.B) {
+	var issuers []*bearertest.Issuer
+	var cfgs []bearer.Config
+	for range 10 {
+		iss, err := bearertest.NewIssuer(bearertest.WithAudience(testAudience))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(iss.Close)
+		issuers = append(issuers, iss)
+		cfgs = append(cfgs, bearer.Config{Issuer: iss.URL(), Audiences: []string{testAudience}, Logger: quiet})
+	}
+	last := issuers[len(issuers)-1]
+	tok := last.MustMint(b, map[string]any{"scope": "country.read"})
+	single, _ := newBenchVerifier(last, bearer.CacheConfig{Disable: true})
+	one, _ := bearer.NewMulti(bearer.MultiConfig{Issuers: cfgs[9:], Cache: bearer.CacheConfig{Disable: true}})
+	ten, _ := bearer.NewMulti(bearer.MultiConfig{Issuers: cfgs, Cache: bearer.CacheConfig{Disable: true}})
+	for name, v := range map[string]interface {
+		Verify(context.Context, string) (*bearer.Claims, error)
+	}{"verifier": single, "multi-1": one, "multi-10": ten} {
+		if _, err := v.Verify(bg, tok); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.Verify(bg, tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -1,0 +1,227 @@
+package bearer_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bouncer-go/bouncer/core/bearer"
+	"github.com/bouncer-go/bouncer/core/bearertest"
+)
+
+func TestMultiVerifierRoutesByIssuer(t *testing.T) {
+	keycloak := newIssuer(t, bearertest.WithIssuerPath("/realms/services"))
+	entra := newIssuer(t, bearertest.WithTenants())
+	stranger := newIssuer(t)
+	m, err := bearer.NewMulti(bearer.MultiConfig{Issuers: []bearer.Config{
+		{Issuer: keycloak.URL(), Audiences: []string{testAudience}, Logger: quiet},
+		{Issuer: entra.URL(), Audiences: []string{testAudience}, Logger: quiet},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		token  string
+		issuer string
+	}{
+		{"Keycloak", keycloak.MustMint(t, map[string]any{"scope": "country.read"}), keycloak.URL()},
+		{"Entra tenant", entra.MustMint(t, map[string]any{"tid": "8a0671e2-3a30-4d30-9cb9-ad709b9c744a"}), entra.TenantIssuer("8a0671e2-3a30-4d30-9cb9-ad709b9c744a")},
+		{"Entra default tenant", entra.MustMint(t, nil), entra.TenantIssuer(bearertest.DefaultTenant)},
+	} {
+		c, err := m.Verify(bg, tc.token)
+		if err != nil || c.Issuer != tc.issuer {
+			t.Fatalf("%s: %v, issuer %q", tc.name, err, c.Issuer)
+		}
+	}
+	for _, tok := range []string{stranger.MustMint(t, nil), stranger.MustMint(t, map[string]any{"iss": nil})} {
+		wantRefusal(t, verifyErr(m, tok), bearer.ErrIssuer, 401)
+	}
+	if n := stranger.DiscoveryFetches() + stranger.JWKSFetches(); n != 0 {
+		t.Fatalf("an untrusted issuer was contacted %d times", n)
+	}
+	for _, iss := range []*bearertest.Issuer{keycloak, entra} {
+		if d, k := iss.DiscoveryFetches(), iss.JWKSFetches(); d != 1 || k != 1 {
+			t.Fatalf("%s: %d discovery and %d JWKS fetches; want 1 each", iss.URL(), d, k)
+		}
+	}
+	// Claims from one issuer do not stand in for a token at a route of a
+	// MultiVerifier that does not trust it.
+	single := newVerifier(t, stranger)
+	c, _ := single.Verify(bg, stranger.MustMint(t, nil))
+	_, err = m.Check(bearer.NewContext(bg, c), withAuth())
+	wantRefusal(t, err, bearer.ErrMissingToken, 401)
+}
+
+// One issuer's outage costs only its own tokens.
+func TestMultiVerifierIssuersFailAlone(t *testing.T) {
+	up, down := newIssuer(t), newIssuer(t)
+	m, err := bearer.NewMulti(bearer.MultiConfig{Issuers: []bearer.Config{
+		{Issuer: up.URL(), Audiences: []string{testAudience}, Logger: quiet},
+		{Issuer: down.URL(), Audiences: []string{testAudience}, Logger: quiet},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	downTok := down.MustMint(t, nil)
+	down.SetDown(true)
+	wantRefusal(t, verifyErr(m, downTok), bearer.ErrIssuerUnavailable, 503)
+	if _, err := m.Verify(bg, up.MustMint(t, nil)); err != nil {
+		t.Fatalf("the issuer that is up: %v", err)
+	}
+}
+
+func TestMultiConfigIsChecked(t *testing.T) {
+	iss := newIssuer(t)
+	in := &bearer.Introspection{ClientID: "a", ClientSecret: "b"}
+	for name, cfg := range map[string]bearer.MultiConfig{
+		"no issuers":         {},
+		"an issuer twice":    {Issuers: []bearer.Config{{Issuer: iss.URL(), Audiences: []string{"a"}}, {Issuer: iss.URL(), Audiences: []string{"b"}}}},
+		"two introspections": {Issuers: []bearer.Config{{Issuer: iss.URL(), Audiences: []string{"a"}, Introspection: in}, {Issuer: iss.URL() + "/x", Audiences: []string{"a"}, Introspection: in}}},
+		"a bad issuer":       {Issuers: []bearer.Config{{Issuer: "http://idp.example.com", Audiences: []string{"a"}}}},
+	} {
+		if _, err := bearer.NewMulti(cfg); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// Microsoft's rule: iss is the template with the token's own tid; a tenant
+// allow-list narrows it.
+func TestTenantTemplate(t *testing.T) {
+	const (
+		contoso  = "8a0671e2-3a30-4d30-9cb9-ad709b9c744a"
+		fabrikam = "00000000-0000-0000-0000-000000000001"
+		stranger = "99999999-0000-0000-0000-000000000009"
+	)
+	iss := newIssuer(t, bearertest.WithTenants())
+	v := newVerifier(t, iss, func(c *bearer.Config) { c.Tenants = []string{contoso, fabrikam} })
+	if got := v.AuthorizationServers(); len(got) != 2 || got[0] != iss.TenantIssuer(contoso) {
+		t.Fatalf("authorization servers %v", got)
+	}
+	for _, tid := range []string{contoso, fabrikam} {
+		if _, err := v.Verify(bg, iss.MustMint(t, map[string]any{"tid": tid})); err != nil {
+			t.Fatalf("tenant %s: %v", tid, err)
+		}
+	}
+	for name, claims := range map[string]map[string]any{
+		"iss names another tenant than tid": {"tid": contoso, "iss": iss.TenantIssuer(fabrikam)},
+		"tenant not on the list":            {"tid": stranger},
+		"no tid":                            {"tid": nil, "iss": iss.TenantIssuer(contoso)},
+		"tid that would change the URL":     {"tid": "a/../b", "iss": iss.TenantIssuer("a/../b")},
+		"iss is the template itself":        {"tid": "{tenantid}", "iss": iss.URL()},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := wantRefusal(t, verifyErr(v, iss.MustMint(t, claims)), bearer.ErrIssuer, 401)
+			if name == "tenant not on the list" && !strings.Contains(e.Description, "tenants this API accepts") {
+				t.Fatalf("description %q", e.Description)
+			}
+		})
+	}
+	if _, err := bearer.New(bearer.Config{Issuer: "https://login.microsoftonline.com/{tenantid}/{tenantid}", Audiences: []string{"a"}}); err == nil {
+		t.Fatal("a template with two placeholders was accepted")
+	}
+	if _, err := bearer.New(bearer.Config{Issuer: "https://idp.example.com", Audiences: []string{"a"}, Tenants: []string{contoso}}); err == nil {
+		t.Fatal("Tenants without a template was accepted")
+	}
+}
+
+// Static keys: nothing is fetched, every check stays.
+func TestStaticKeys(t *testing.T) {
+	iss := newIssuer(t)
+	jwks, _ := json.Marshal(iss.JWKS())
+	tok := iss.MustMint(t, nil)
+	wrongAud := iss.MustMint(t, map[string]any{"aud": "other"})
+	file := filepath.Join(t.TempDir(), "jwks.json")
+	if err := os.WriteFile(file, jwks, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	url := iss.URL()
+	iss.Close()
+	for _, edit := range []func(*bearer.Config){
+		func(c *bearer.Config) { c.JWKS = jwks },
+		func(c *bearer.Config) { c.JWKSFile = file },
+	} {
+		cfg := bearer.Config{Issuer: url, Audiences: []string{testAudience}, Logger: quiet}
+		edit(&cfg)
+		v, err := bearer.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Verify(bg, tok); err != nil {
+			t.Fatalf("with the issuer gone: %v", err)
+		}
+		wantRefusal(t, verifyErr(v, wrongAud), bearer.ErrAudience, 401)
+		if !v.Status().Ready {
+			t.Fatal("static keys are not ready")
+		}
+	}
+	for _, cfg := range []bearer.Config{
+		{Issuer: url, Audiences: []string{"a"}, JWKS: []byte(`{"keys":[]}`)},
+		{Issuer: url, Audiences: []string{"a"}, JWKS: jwks, JWKSFile: file},
+		{Issuer: url, Audiences: []string{"a"}, JWKSFile: file + ".missing"},
+	} {
+		if _, err := bearer.New(cfg); err == nil {
+			t.Errorf("accepted %+v", cfg)
+		}
+	}
+}
+
+func TestResourceMetadata(t *testing.T) {
+	iss := newIssuer(t)
+	v := newVerifier(t, iss, func(c *bearer.Config) { c.AllowFormToken = true })
+	md, err := bearer.NewResourceMetadata("https://api.example.com/country/", v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md.ScopesSupported = bearer.ScopesOf(bearer.RequireScope("country.read"), bearer.Any(bearer.RequireAnyScope("country.write", "country.admin"), bearer.RequireRole("x")))
+	md.ResourceName = "Country API"
+	if u, _ := md.URL(); u != "https://api.example.com/.well-known/oauth-protected-resource/country" {
+		t.Fatalf("URL %s", u)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(md.Document(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"resource":"https://api.example.com/country/","authorization_servers":["` + iss.URL() + `"],"scopes_supported":["country.read","country.write","country.admin"],"bearer_methods_supported":["header","body"],"resource_name":"Country API"}`
+	if string(md.Document()) != want {
+		t.Fatalf("document\n%s\nwant\n%s", md.Document(), want)
+	}
+	w := httptest.NewRecorder()
+	md.ServeHTTP(w, httptest.NewRequest(http.MethodGet, md.Path(), nil))
+	body, _ := io.ReadAll(w.Body)
+	if w.Code != 200 || w.Header().Get("Content-Type") != "application/json" || string(body) != want {
+		t.Fatalf("served %d %q %s", w.Code, w.Header().Get("Content-Type"), body)
+	}
+	if _, err := bearer.NewResourceMetadata("http://api.example.com", v); err == nil {
+		t.Fatal("a plain-http resource was accepted")
+	}
+
+	u, _ := md.URL()
+	withMD := newVerifier(t, iss, func(c *bearer.Config) { c.ResourceMetadata = u })
+	for _, tc := range []struct {
+		token string
+		want  string
+	}{
+		{"", `Bearer realm="country-api", resource_metadata="` + u + `"`},
+		{iss.MustMint(t, map[string]any{"aud": "x"}), `Bearer realm="country-api", error="invalid_token", error_description="the token is not meant for this API", resource_metadata="` + u + `"`},
+	} {
+		r := withAuth()
+		if tc.token != "" {
+			r = withAuth("Bearer " + tc.token)
+		}
+		_, err := withMD.Check(bg, r)
+		if got := withMD.Response(err).Header.Get("WWW-Authenticate"); got != tc.want {
+			t.Errorf("challenge %s\nwant %s", got, tc.want)
+		}
+	}
+	_, err = withMD.Check(bg, withAuth("Bearer "+iss.MustMint(t, nil)), bearer.RequireScope("country.read"))
+	if got := withMD.Response(err).Header.Get("WWW-Authenticate"); !strings.HasSuffix(got, `scope="country.read", resource_metadata="`+u+`"`) {
+		t.Errorf("403 challenge %s", got)
+	}
+}
