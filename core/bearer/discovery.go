@@ -75,10 +75,18 @@ func parseMetadata(body []byte, issuer string) (*metadata, error) {
 		return nil, fmt.Errorf("the metadata is not a JSON object: %w", err)
 	}
 	if md.IssuerURL != issuer {
-		return nil, fmt.Errorf("the metadata names issuer %q, not the configured %q", md.IssuerURL, issuer)
+		return nil, &issuerMismatchError{got: md.IssuerURL, want: issuer}
 	}
 	if md.JWKSURL == "" {
 		return nil, errors.New("the metadata has no jwks_uri")
 	}
 	return &md, nil
+}
+
+// issuerMismatchError is a discovery document naming another issuer than
+// the configured one: a configuration mistake, not an outage.
+type issuerMismatchError struct{ got, want string }
+
+func (e *issuerMismatchError) Error() string {
+	return fmt.Sprintf("the metadata names issuer %q, not the configured %q", e.got, e.want)
 }

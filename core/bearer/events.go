@@ -2,6 +2,7 @@ package bearer
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 )
@@ -42,6 +43,23 @@ const (
 	// EventSharedCacheFailed: the shared cache (Introspection.Shared)
 	// failed (Err says why); the in-process cache carried on.
 	EventSharedCacheFailed
+
+	// Decisions, one per Verify, VerifyRequest or Check. Reason names the
+	// refusal (see Reason), Status the HTTP status answered; KeyID, Alg
+	// and ClientID are given when known, Duration when an Observer is
+	// set, Cached when the token was answered from the cache. The token
+	// itself is never part of an event.
+
+	// EventAccepted: the token was accepted (and the policies held).
+	EventAccepted
+	// EventRefused: the request or its token was refused (400 or 401).
+	EventRefused
+	// EventDenied: a valid token lacked what a policy asks (403); Scope
+	// lists the scopes that would have granted access.
+	EventDenied
+	// EventUnavailable: the token could not be judged because the issuer
+	// could not be reached (503).
+	EventUnavailable
 )
 
 var eventNames = map[EventKind]string{
@@ -55,6 +73,10 @@ var eventNames = map[EventKind]string{
 	EventUnknownKeyThrottled: "unknown_key_throttled",
 	EventIntrospectionFailed: "introspection_failed",
 	EventSharedCacheFailed:   "shared_cache_failed",
+	EventAccepted:            "accepted",
+	EventRefused:             "refused",
+	EventDenied:              "denied",
+	EventUnavailable:         "unavailable",
 }
 
 func (k EventKind) String() string {
@@ -73,9 +95,18 @@ type Event struct {
 	Next   time.Duration
 	Age    time.Duration
 	Err    error
+
+	// Decisions only.
+	Reason   string
+	Status   int
+	Alg      string
+	ClientID string
+	Scope    []string
+	Duration time.Duration
+	Cached   bool
 }
 
-// Observer receives key events, for metrics and alerts. Observe is called
+// Observer receives key events and decisions, for metrics and alerts. Observe is called
 // synchronously, never with a lock held, and must not block.
 type Observer interface {
 	Observe(Event)
@@ -88,17 +119,34 @@ type ObserverFunc func(Event)
 func (f ObserverFunc) Observe(e Event) { f(e) }
 
 // emit logs e at a level fitting its kind and hands it to the observer.
+// A skipped key is logged once, not on every refresh (at Debug when it is
+// not meant for signatures by design, like Keycloak's encryption key); a
+// discovery document naming another issuer is logged at Error once, with
+// what to change.
 func (s *keySource) emit(events ...Event) {
 	for _, e := range events {
 		e.Issuer = s.issuer
 		level := slog.LevelDebug
 		switch e.Kind {
-		case EventFetchFailed, EventStaleKeys, EventKeySkipped, EventIntrospectionFailed, EventSharedCacheFailed:
+		case EventFetchFailed, EventStaleKeys, EventIntrospectionFailed, EventSharedCacheFailed:
 			level = slog.LevelWarn
 		case EventKeyAdded, EventKeyRemoved:
 			level = slog.LevelInfo
+		case EventKeySkipped:
+			if !isExpectedSkip(e.Err.Error()) {
+				level = slog.LevelWarn
+			}
 		}
-		if s.log.Enabled(context.Background(), level) {
+		quiet := false
+		if e.Kind == EventKeySkipped {
+			_, quiet = s.skipped.LoadOrStore(e.KeyID+"\x00"+e.Err.Error(), true)
+		}
+		var mismatch *issuerMismatchError
+		if e.Kind == EventFetchFailed && errors.As(e.Err, &mismatch) {
+			s.tel.once("mismatch:"+mismatch.got, slog.LevelError, "bearer: the issuer's discovery document names another issuer: set Config.Issuer to exactly the issuer in the document (mind a trailing slash, /auth for old Keycloak, v1 or v2 for Entra)",
+				slog.String("configured", s.issuer), slog.String("document", mismatch.got))
+		}
+		if !quiet && s.log.Enabled(context.Background(), level) {
 			attrs := []slog.Attr{slog.String("event", e.Kind.String()), slog.String("issuer", e.Issuer)}
 			if e.KeyID != "" {
 				attrs = append(attrs, slog.String("kid", e.KeyID))

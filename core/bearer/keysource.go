@@ -39,6 +39,8 @@ type keySource struct {
 	log      *slog.Logger
 	observer Observer
 	static   bool // keys from Config.JWKS: never fetched, never expire
+	tel      *telemetry
+	skipped  sync.Map // skipped keys already logged
 	// onChange, if set, learns each new key set, after it is in use.
 	onChange func(*keySet)
 

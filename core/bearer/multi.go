@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/bouncer-go/bouncer/core/internal/tokencache"
 )
@@ -52,6 +53,7 @@ type MultiVerifier struct {
 	metadata  string
 	cache     *tokenCache
 	headers   headerCache
+	tel       *telemetry
 }
 
 // NewMulti builds a MultiVerifier. Like New, it fetches nothing.
@@ -86,6 +88,8 @@ func NewMulti(cfg MultiConfig) (*MultiVerifier, error) {
 		m.members = append(m.members, v)
 		m.maxBytes = max(m.maxBytes, v.maxBytes)
 	}
+	m.tel = &telemetry{log: m.members[0].keys.log, observer: cfg.Issuers[0].Observer, issuer: strings.Join(m.Issuers(), " ")}
+	m.tel.clock = m.members[0].nowNanos
 	m.realm = cfg.Realm
 	if m.realm == "" {
 		m.realm = m.members[0].realm
@@ -115,14 +119,12 @@ func (m *MultiVerifier) Issuers() []string {
 
 // Verify checks a token with the Verifier of the issuer it names.
 func (m *MultiVerifier) Verify(ctx context.Context, token string) (*Claims, error) {
-	c, err := m.verify(ctx, token)
-	if err != nil {
-		return nil, err
-	}
-	return c, nil
+	tr := m.tel.begin()
+	c, e := m.verify(ctx, token, &tr)
+	return decided(ctx, m.tel, &tr, c, e)
 }
 
-func (m *MultiVerifier) verify(ctx context.Context, token string) (*Claims, *Error) {
+func (m *MultiVerifier) verify(ctx context.Context, token string, tr *trace) (*Claims, *Error) {
 	if len(token) > m.maxBytes {
 		return nil, tokenError(ErrMalformed, "the token is longer than %d bytes", m.maxBytes)
 	}
@@ -130,6 +132,7 @@ func (m *MultiVerifier) verify(ctx context.Context, token string) (*Claims, *Err
 		if e, ok := m.cache.Get(token); ok {
 			if v := m.owner(e.Value.claims); v != nil {
 				if c, refusal, ok := v.reuse(ctx, e); ok {
+					tr.cached = true
 					return c, refusal
 				}
 			}
@@ -146,8 +149,11 @@ func (m *MultiVerifier) verify(ctx context.Context, token string) (*Claims, *Err
 	if e != nil {
 		return nil, e
 	}
+	tr.kid, tr.alg = t.header.Kid, t.header.Alg
 	var p payload
-	if e := readClaims(&t, &p); e != nil {
+	e = readClaims(&t, &p)
+	tr.iss, tr.aud = p.Iss, p.Aud
+	if e != nil {
 		return nil, e
 	}
 	v := m.route(p.Iss)
@@ -194,27 +200,35 @@ func (m *MultiVerifier) owner(c *Claims) *Verifier {
 // VerifyRequest finds the token in r, as the first issuer's Verifier reads
 // requests (Config.TokenHeader, AllowQueryToken…), and verifies it.
 func (m *MultiVerifier) VerifyRequest(ctx context.Context, r Request) (*Claims, error) {
+	tr := m.tel.begin()
+	c, e := m.verifyRequest(ctx, r, &tr)
+	return decided(ctx, m.tel, &tr, c, e)
+}
+
+func (m *MultiVerifier) verifyRequest(ctx context.Context, r Request, tr *trace) (*Claims, *Error) {
 	tok, err := m.members[0].Token(r)
 	if err != nil {
-		return nil, err
+		return nil, err.(*Error)
 	}
-	return m.Verify(ctx, tok)
+	return m.verify(ctx, tok, tr)
 }
 
 // Check is Verifier.Check for several issuers: claims in ctx are reused
 // only when one of this MultiVerifier's issuers produced them.
 func (m *MultiVerifier) Check(ctx context.Context, r Request, policies ...Policy) (*Claims, error) {
+	tr := m.tel.begin()
 	c, ok := FromContext(ctx)
 	if !ok || !slices.ContainsFunc(m.members, c.verifiedBy) {
-		var err error
-		if c, err = m.VerifyRequest(ctx, r); err != nil {
-			return nil, err
+		var e *Error
+		if c, e = m.verifyRequest(ctx, r, &tr); e != nil {
+			return decided(ctx, m.tel, &tr, nil, e)
 		}
 	}
+	var e *Error
 	if err := authorize(c, policies); err != nil {
-		return nil, err
+		e = policyError(err)
 	}
-	return c, nil
+	return decided(ctx, m.tel, &tr, c, e)
 }
 
 // Response renders err with this MultiVerifier's realm.

@@ -185,11 +185,17 @@ func isForm(contentType []string) bool {
 
 // VerifyRequest finds the token in r and verifies it.
 func (v *Verifier) VerifyRequest(ctx context.Context, r Request) (*Claims, error) {
+	tr := v.tel.begin()
+	c, e := v.verifyRequest(ctx, r, &tr)
+	return decided(ctx, v.tel, &tr, c, e)
+}
+
+func (v *Verifier) verifyRequest(ctx context.Context, r Request, tr *trace) (*Claims, *Error) {
 	tok, err := v.Token(r)
 	if err != nil {
-		return nil, err
+		return nil, err.(*Error)
 	}
-	return v.Verify(ctx, tok)
+	return v.verify(ctx, tok, tr)
 }
 
 // Authenticate is VerifyRequest.
@@ -211,15 +217,21 @@ func (v *Verifier) Authenticate(ctx context.Context, r Request) (*Claims, error)
 // another issuer or audience), or that were built or copied outside bouncer,
 // are never reused: the request's own token is verified instead.
 func (v *Verifier) Check(ctx context.Context, r Request, policies ...Policy) (*Claims, error) {
+	tr := v.tel.begin()
+	c, e := v.check(ctx, r, policies, &tr)
+	return decided(ctx, v.tel, &tr, c, e)
+}
+
+func (v *Verifier) check(ctx context.Context, r Request, policies []Policy, tr *trace) (*Claims, *Error) {
 	c, ok := FromContext(ctx)
 	if !ok || !c.verifiedBy(v) {
-		var err error
-		if c, err = v.VerifyRequest(ctx, r); err != nil {
-			return nil, err
+		var e *Error
+		if c, e = v.verifyRequest(ctx, r, tr); e != nil {
+			return nil, e
 		}
 	}
 	if err := authorize(c, policies); err != nil {
-		return nil, err
+		return c, policyError(err) // the claims, for the decision's report
 	}
 	return c, nil
 }

@@ -38,6 +38,7 @@ type Verifier struct {
 	now         func() time.Time
 	customClock bool // Config.Now was set
 	keys        *keySource
+	tel         *telemetry
 	tenants     *tenantRule // nil unless Issuer is a template
 	headers     headerCache
 	cache       *tokenCache   // nil when disabled
@@ -143,6 +144,7 @@ func New(cfg Config) (*Verifier, error) {
 	}
 	keys.client = guardRedirects(cfg.HTTPClient, cfg.InsecureAllowHTTP, cfg.AllowRedirectsAcrossOrigins)
 	keys.now, keys.log = now, logger
+	keys.tel = &telemetry{log: logger, observer: cfg.Observer, issuer: cfg.Issuer}
 	if err := loadStaticKeys(keys, cfg); err != nil {
 		return nil, err
 	}
@@ -170,6 +172,7 @@ func New(cfg Config) (*Verifier, error) {
 		now:         now,
 		customClock: cfg.Now != nil,
 		keys:        keys,
+		tel:         keys.tel,
 		tenants:     tenants,
 		metadata:    cfg.ResourceMetadata,
 	}
@@ -188,6 +191,7 @@ func New(cfg Config) (*Verifier, error) {
 		}
 		v.introspect = in
 	}
+	v.tel.clock = v.nowNanos
 	// Headers and tokens of a key that left the issuer's set are of no
 	// more use.
 	keys.onChange = func(set *keySet) {

@@ -12,20 +12,29 @@ import (
 // ErrNotYetValid, or ErrIssuerUnavailable when the issuer's keys cannot be
 // had.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
-	c, err := v.verify(ctx, token)
-	if err != nil {
-		return nil, err
+	tr := v.tel.begin()
+	c, e := v.verify(ctx, token, &tr)
+	return decided(ctx, v.tel, &tr, c, e)
+}
+
+// decided reports a decision and returns it as Verify does.
+func decided(ctx context.Context, t *telemetry, tr *trace, c *Claims, e *Error) (*Claims, error) {
+	if e != nil {
+		t.decide(ctx, tr, c, e)
+		return nil, e
 	}
+	t.decide(ctx, tr, c, nil)
 	return c, nil
 }
 
-func (v *Verifier) verify(ctx context.Context, token string) (*Claims, *Error) {
+func (v *Verifier) verify(ctx context.Context, token string, tr *trace) (*Claims, *Error) {
 	if len(token) > v.maxBytes {
 		return nil, tokenError(ErrMalformed, "the token is longer than %d bytes", v.maxBytes)
 	}
 	if v.cache != nil {
 		if e, ok := v.cache.Get(token); ok {
 			if c, refusal, ok := v.reuse(ctx, e); ok {
+				tr.cached = true
 				return c, refusal
 			}
 		}
@@ -33,18 +42,21 @@ func (v *Verifier) verify(ctx context.Context, token string) (*Claims, *Error) {
 	if v.introspect != nil && (v.introspect.cfg.AllTokens || !isCompactJWS(token)) {
 		return v.introspectToken(ctx, token)
 	}
-	return v.verifyJWS(ctx, token)
+	return v.verifyJWS(ctx, token, tr)
 }
 
 // verifyJWS verifies a signed JWT with the issuer's keys.
-func (v *Verifier) verifyJWS(ctx context.Context, token string) (*Claims, *Error) {
+func (v *Verifier) verifyJWS(ctx context.Context, token string, tr *trace) (*Claims, *Error) {
 	var sigBuf [512]byte // RS4096's signature; any other fits too
 	t, e := parseJWS(token, &v.headers, sigBuf[:0])
 	if e != nil {
 		return nil, e
 	}
+	tr.kid, tr.alg = t.header.Kid, t.header.Alg
 	var p payload
-	if e := readClaims(&t, &p); e != nil {
+	e = readClaims(&t, &p)
+	tr.iss, tr.aud = p.Iss, p.Aud
+	if e != nil {
 		return nil, e
 	}
 	c, key, e := v.verifyParsed(ctx, &t, &p, &v.headers, token)
