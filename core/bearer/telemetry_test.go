@@ -50,7 +50,11 @@ type eventLog struct {
 	events []bearer.Event
 }
 
-func (l *eventLog) Observe(e bearer.Event) { l.mu.Lock(); l.events = append(l.events, e); l.mu.Unlock() }
+func (l *eventLog) Observe(e bearer.Event) {
+	l.mu.Lock()
+	l.events = append(l.events, e)
+	l.mu.Unlock()
+}
 
 func (l *eventLog) of(kind bearer.EventKind) []bearer.Event {
 	l.mu.Lock()
