@@ -30,6 +30,7 @@ func TestConformance(t *testing.T) {
 		e.Match(methods, conformance.PathPolicy, ok, auth.Require(conformance.Policy))
 		e.Match(methods, conformance.PathOptional, ok, optional.Authenticate)
 		e.Match(methods, conformance.PathSkipped, ok, skipping.RequireScope(conformance.Scope))
+		e.Match([]string{http.MethodGet, http.MethodHead}, conformance.Metadata.Path(), bearerecho.Metadata(conformance.Metadata))
 		srv := httptest.NewServer(e)
 		t.Cleanup(srv.Close)
 		return srv.URL

@@ -142,6 +142,16 @@ func (m *Middleware) httpError(c *echo.Context, err error) error {
 	return echo.NewHTTPError(resp.Status, bearer.AsError(err).Description).Wrap(err)
 }
 
+// Metadata serves an API's RFC 9728 metadata document, as package bearer
+// renders it, for GET and HEAD at md.Path():
+// e.GET(md.Path(), bearerecho5.Metadata(md)).
+func Metadata(md *bearer.ResourceMetadata) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		md.ServeHTTP(c.Response(), c.Request())
+		return nil
+	}
+}
+
 // Claims returns the claims of the request's verified token.
 func Claims(c *echo.Context) (*bearer.Claims, bool) {
 	claims, ok := c.Get(claimsKey).(*bearer.Claims)

@@ -127,6 +127,19 @@ func (m *Middleware) fiberError(c *fiber.Ctx, err error) error {
 	return fiber.NewError(resp.Status, bearer.AsError(err).Description)
 }
 
+// Metadata serves an API's RFC 9728 metadata document, as package bearer
+// renders it: app.Get(md.Path(), bearerfiber.Metadata(md)), which Fiber also
+// answers for HEAD.
+func Metadata(md *bearer.ResourceMetadata) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		resp := md.Response()
+		for k, vs := range resp.Header {
+			c.Set(k, vs[0])
+		}
+		return c.Status(resp.Status).Send(resp.Body)
+	}
+}
+
 // Claims returns the claims of the request's verified token.
 func Claims(c *fiber.Ctx) (*bearer.Claims, bool) {
 	claims, ok := c.Locals(claimsKey{}).(*bearer.Claims)

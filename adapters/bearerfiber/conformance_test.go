@@ -31,6 +31,7 @@ func TestConformance(t *testing.T) {
 			app.Add(method, conformance.PathOptional, optional.Authenticate, ok)
 			app.Add(method, conformance.PathSkipped, skipping.RequireScope(conformance.Scope), ok)
 		}
+		app.Get(conformance.Metadata.Path(), bearerfiber.Metadata(conformance.Metadata))
 		return listen(t, app)
 	})
 }

@@ -30,6 +30,7 @@ func TestConformance(t *testing.T) {
 		app.Add(methods, conformance.PathPolicy, auth.Require(conformance.Policy), ok)
 		app.Add(methods, conformance.PathOptional, optional.Authenticate, ok)
 		app.Add(methods, conformance.PathSkipped, skipping.RequireScope(conformance.Scope), ok)
+		app.Get(conformance.Metadata.Path(), bearerfiber3.Metadata(conformance.Metadata))
 		return listen(t, app)
 	})
 }

@@ -122,6 +122,13 @@ func (m *Middleware) WriteError(c *gin.Context, err error) {
 	_, _ = c.Writer.Write(resp.Body)
 }
 
+// Metadata serves an API's RFC 9728 metadata document, as package bearer
+// renders it, for GET and HEAD at md.Path():
+// r.GET(md.Path(), bearergin.Metadata(md)).
+func Metadata(md *bearer.ResourceMetadata) gin.HandlerFunc {
+	return func(c *gin.Context) { md.ServeHTTP(c.Writer, c.Request) }
+}
+
 // Claims returns the claims of the request's verified token.
 func Claims(c *gin.Context) (*bearer.Claims, bool) {
 	v, _ := c.Get(claimsKey)

@@ -30,6 +30,9 @@ func TestConformance(t *testing.T) {
 			r.Handle(method, conformance.PathOptional, optional.Authenticate, ok)
 			r.Handle(method, conformance.PathSkipped, skipping.RequireScope(conformance.Scope), ok)
 		}
+		for _, method := range []string{http.MethodGet, http.MethodHead} {
+			r.Handle(method, conformance.Metadata.Path(), bearergin.Metadata(conformance.Metadata))
+		}
 		srv := httptest.NewServer(r)
 		t.Cleanup(srv.Close)
 		return srv.URL

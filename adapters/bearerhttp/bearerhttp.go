@@ -107,5 +107,10 @@ func (m *Middleware) WriteError(w http.ResponseWriter, _ *http.Request, err erro
 	_, _ = w.Write(resp.Body)
 }
 
+// Metadata serves an API's RFC 9728 metadata document; a
+// *bearer.ResourceMetadata is itself the http.Handler. Route it at
+// md.Path().
+func Metadata(md *bearer.ResourceMetadata) http.Handler { return md }
+
 // Claims returns the claims of the request's verified token.
 func Claims(r *http.Request) (*bearer.Claims, bool) { return bearer.FromContext(r.Context()) }

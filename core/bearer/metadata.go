@@ -97,6 +97,16 @@ func (m *ResourceMetadata) Document() []byte {
 	return b
 }
 
+// Response is the answer to a GET of the document, for adapters to copy
+// as they copy refusals: an hour's caching, since it changes with the
+// deployment, not per request.
+func (m *ResourceMetadata) Response() Response {
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "max-age=3600")
+	return Response{Status: http.StatusOK, Header: h, Body: m.Document()}
+}
+
 // ServeHTTP serves the document to GET and HEAD.
 func (m *ResourceMetadata) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -104,9 +114,12 @@ func (m *ResourceMetadata) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "max-age=3600")
-	_, _ = w.Write(m.Document())
+	resp := m.Response()
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(resp.Status)
+	_, _ = w.Write(resp.Body)
 }
 
 // AuthorizationServers are the issuers this Verifier accepts tokens from,

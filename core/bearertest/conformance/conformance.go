@@ -37,6 +37,17 @@ const (
 	PathSkipped = "/skipped"
 )
 
+// Metadata is the RFC 9728 document a server under test serves at
+// Metadata.Path() with its adapter's metadata handler (GET and HEAD).
+// Every adapter must serve it byte for byte as package bearer does.
+var Metadata = &bearer.ResourceMetadata{
+	Resource:               "http://localhost/country",
+	AuthorizationServers:   []string{"https://sso.example.com/realms/services"},
+	ScopesSupported:        []string{Scope},
+	BearerMethodsSupported: []string{"header"},
+	ResourceName:           "Conformance API",
+}
+
 // Scope is the scope PathScoped requires.
 const Scope = "country.read"
 

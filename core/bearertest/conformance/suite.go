@@ -58,6 +58,7 @@ func Run(t *testing.T, serve Serve) {
 		{"query and form tokens", func(c *bearer.Config) { c.AllowQueryToken, c.AllowFormToken = true, true }, queryAndFormCases},
 		{"form tokens only", func(c *bearer.Config) { c.AllowFormToken = true }, formOnlyCases},
 		{"header and cookie tokens", func(c *bearer.Config) { c.TokenHeader, c.TokenCookie = TokenHeader, TokenCookie }, sourceCases},
+		{"resource metadata in challenges", func(c *bearer.Config) { c.ResourceMetadata, _ = Metadata.URL() }, metadataCases},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) {
@@ -68,6 +69,10 @@ func Run(t *testing.T, serve Serve) {
 			}
 		})
 	}
+
+	t.Run("resource metadata document", func(t *testing.T) {
+		checkMetadata(t, client, serve(t, newVerifier(t, iss.URL(), nil)))
+	})
 
 	t.Run("issuer unavailable", func(t *testing.T) {
 		down, err := bearertest.NewIssuer(bearertest.WithAudience(Audience))
@@ -230,4 +235,36 @@ func (r plainRequest) Method() string {
 
 func bearerHeader(tok string) http.Header {
 	return http.Header{"Authorization": {"Bearer " + tok}}
+}
+
+// metadataCases are the answers that carry a challenge, from a verifier
+// that names its RFC 9728 metadata.
+func metadataCases(t *testing.T, iss *bearertest.Issuer) []testCase {
+	tok := iss.MustMint(t, map[string]any{"scope": "customer.read"})
+	return []testCase{
+		{name: "no token", path: PathScoped, status: 401},
+		{name: "bad token", path: PathScoped, header: bearerHeader("not-a-token"), status: 401},
+		{name: "missing scope", path: PathScoped, header: bearerHeader(tok), status: 403},
+		{name: "two Authorization headers", path: PathScoped, header: http.Header{"Authorization": {"Bearer " + tok, "Bearer " + tok}}, status: 400},
+	}
+}
+
+// checkMetadata fetches the metadata document as a client would.
+func checkMetadata(t *testing.T, client *http.Client, base string) {
+	for _, method := range []string{http.MethodGet, http.MethodHead} {
+		req, _ := http.NewRequest(method, base+Metadata.Path(), nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		want := string(Metadata.Document())
+		if method == http.MethodHead {
+			want = ""
+		}
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" || resp.Header.Get("Cache-Control") != "max-age=3600" || string(body) != want {
+			t.Errorf("%s %s: %d, Content-Type %q, Cache-Control %q, body %s", method, Metadata.Path(), resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"), body)
+		}
+	}
 }
