@@ -25,9 +25,14 @@ func newIssuer(t *testing.T) *bearertest.Issuer {
 	return iss
 }
 
+// resourceURL is the examples' resource identifier in these tests: the
+// same for all, so that their challenges, which name its metadata, are
+// alike.
+const resourceURL = "http://localhost:8091"
+
 // trusting is the configuration of an example whose issuer is iss.
 func trusting(iss *bearertest.Issuer) countryapi.Config {
-	return countryapi.Config{IssuerURL: iss.URL(), Audiences: []string{"country-api"}}
+	return countryapi.Config{IssuerURL: iss.URL(), Audiences: []string{"country-api"}, ResourceURL: resourceURL}
 }
 
 func TestCountry(t *testing.T) {
@@ -63,8 +68,9 @@ func TestCountry(t *testing.T) {
 			t.Run("no token", func(t *testing.T) {
 				r := get(t, base+"/country/code/AUS", "")
 				r.wantStatus(t, http.StatusUnauthorized)
-				if c := r.header.Get("WWW-Authenticate"); c != `Bearer realm="country-api"` {
-					t.Errorf(`WWW-Authenticate = %q, want Bearer realm="country-api" with no error`, c)
+				want := `Bearer realm="country-api", resource_metadata="` + resourceURL + `/.well-known/oauth-protected-resource"`
+				if c := r.header.Get("WWW-Authenticate"); c != want {
+					t.Errorf(`WWW-Authenticate = %q, want %s`, c, want)
 				}
 			})
 			t.Run("other audience", func(t *testing.T) {
@@ -81,6 +87,7 @@ func TestCountry(t *testing.T) {
 			{"without scope", "/country/code/AUS", limited},
 			{"no token", "/country/code/AUS", ""},
 			{"other audience", "/country/code/AUS", otherAudience},
+			{"resource metadata", "/.well-known/oauth-protected-resource", ""},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				auth := ""
@@ -169,4 +176,22 @@ func TestIssuerDown(t *testing.T) {
 	t.Run("all answer alike", func(t *testing.T) {
 		wantAlike(t, bases, "/country/code/AUS", "Bearer "+tok)
 	})
+}
+
+// Every example serves its RFC 9728 metadata, naming the issuer it trusts
+// and the scope its country route requires.
+func TestResourceMetadata(t *testing.T) {
+	iss := newIssuer(t)
+	bases := startAll(t, trusting(iss))
+	want := `{"resource":"` + resourceURL + `","authorization_servers":["` + iss.URL() + `"],"scopes_supported":["country.read"],"bearer_methods_supported":["header"],"resource_name":"Country API"}`
+	for i, ex := range examples {
+		t.Run(ex.name, func(t *testing.T) {
+			r := get(t, bases[i]+"/.well-known/oauth-protected-resource", "")
+			r.wantStatus(t, http.StatusOK)
+			r.wantBody(t, want)
+			if ct := r.header.Get("Content-Type"); ct != "application/json" {
+				t.Errorf("Content-Type %q", ct)
+			}
+		})
+	}
 }

@@ -22,8 +22,9 @@ import (
 func TestOIDCProvider(t *testing.T) {
 	p := oidcprovider.Start(t)
 	env := map[string]string{
-		"ISSUER_URL": p.Issuer,
-		"AUDIENCE":   oidcprovider.Audience,
+		"ISSUER_URL":   p.Issuer,
+		"AUDIENCE":     oidcprovider.Audience,
+		"RESOURCE_URL": resourceURL,
 	}
 	cfg, err := countryapi.ConfigFromEnv(func(k string) string { return env[k] })
 	if err != nil {
@@ -78,6 +79,8 @@ func TestOIDCProvider(t *testing.T) {
 		}},
 	)
 
+	noTokenChallenge := `Bearer realm="country-api", resource_metadata="` + resourceURL + `/.well-known/oauth-protected-resource"`
+
 	// Refused requests carry auth as their whole Authorization header.
 	// challenge, when set, is the whole WWW-Authenticate; params are in it.
 	refused := []struct {
@@ -86,8 +89,8 @@ func TestOIDCProvider(t *testing.T) {
 		challenge        string
 		params           []string
 	}{
-		{name: "no token", path: country, status: http.StatusUnauthorized, challenge: `Bearer realm="country-api"`},
-		{name: "api/data without token", path: "/api/data", status: http.StatusUnauthorized, challenge: `Bearer realm="country-api"`},
+		{name: "no token", path: country, status: http.StatusUnauthorized, challenge: noTokenChallenge},
+		{name: "api/data without token", path: "/api/data", status: http.StatusUnauthorized, challenge: noTokenChallenge},
 		{name: "other audience", path: country,
 			auth:   "Bearer " + token(oidcprovider.CountryClientID, oidcprovider.CountryClientSecret, oidcprovider.ResourceOther, oidcprovider.ScopeCountryRead),
 			status: http.StatusUnauthorized, params: []string{`error="invalid_token"`}},
@@ -104,7 +107,7 @@ func TestOIDCProvider(t *testing.T) {
 		{name: "token over 16 KiB", path: country, auth: "Bearer " + strings.Repeat("a", 16<<10+1),
 			status: http.StatusUnauthorized, params: []string{`error="invalid_token"`}},
 		{name: "Basic credentials", path: country, auth: "Basic Y291bnRyeS1jbGllbnQ6Y291bnRyeS1zZWNyZXQ=",
-			status: http.StatusUnauthorized, challenge: `Bearer realm="country-api"`},
+			status: http.StatusUnauthorized, challenge: noTokenChallenge},
 	}
 
 	for i, ex := range examples {
@@ -147,7 +150,8 @@ func TestOIDCProvider(t *testing.T) {
 	})
 
 	t.Run("HS256 algorithm confusion is an algorithm error", func(t *testing.T) {
-		v, err := countryapi.NewVerifier(cfg, quietLogger())
+		c, err := countryapi.NewVerifier(cfg, quietLogger(), "")
+		v := c.(*bearer.Verifier)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,23 +4,25 @@
 package echoapi
 
 import (
+	"net/http"
+
 	"log/slog"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/bouncer-go/bouncer/adapters/bearerecho"
-	"github.com/bouncer-go/bouncer/core/bearer"
 	"github.com/bouncer-go/bouncer/examples/internal/countryapi"
 )
 
 // newEcho routes the API. The country lookup takes its policy as route
 // middleware; the /api group authenticates every route in it.
-func newEcho(v *bearer.Verifier, logger *slog.Logger) *echo.Echo {
+func newEcho(v *countryapi.Guard, logger *slog.Logger) *echo.Echo {
 	auth := bearerecho.New(v)
 	e := echo.New()
 	e.GET("/country/code/:code", country, auth.RequireScope(countryapi.ScopeCountryRead))
 	api := e.Group("/api", auth.Authenticate)
 	api.GET("/data", data)
+	e.Match([]string{http.MethodGet, http.MethodHead}, v.Metadata.Path(), bearerecho.Metadata(v.Metadata))
 	e.GET("/healthz", func(c echo.Context) error {
 		return reply(c, countryapi.AnswerHealth(c.Request().Context(), v, logger))
 	})

@@ -10,7 +10,6 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
 	"github.com/bouncer-go/bouncer/adapters/bearerfiber"
-	"github.com/bouncer-go/bouncer/core/bearer"
 	"github.com/bouncer-go/bouncer/examples/internal/countryapi"
 )
 
@@ -22,7 +21,7 @@ const readBufferSize = 32 << 10
 
 // newApp routes the API. The country lookup states its policy in its own
 // route; the /api group authenticates every route in it.
-func newApp(v *bearer.Verifier, logger *slog.Logger) *fiber.App {
+func newApp(v *countryapi.Guard, logger *slog.Logger) *fiber.App {
 	app := fiber.New(fiber.Config{
 		ReadBufferSize: readBufferSize,
 		// Bounds how long a client may take to send a request, as
@@ -44,6 +43,7 @@ func newApp(v *bearer.Verifier, logger *slog.Logger) *fiber.App {
 	app.Get("/country/code/:code", auth.RequireScope(countryapi.ScopeCountryRead), country)
 	api := app.Group("/api", auth.Authenticate)
 	api.Get("/data", data)
+	app.Get(v.Metadata.Path(), bearerfiber.Metadata(v.Metadata))
 	app.Get("/healthz", func(c *fiber.Ctx) error {
 		return reply(c, countryapi.AnswerHealth(c.UserContext(), v, logger))
 	})

@@ -9,18 +9,19 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/bouncer-go/bouncer/adapters/bearergin"
-	"github.com/bouncer-go/bouncer/core/bearer"
 	"github.com/bouncer-go/bouncer/examples/internal/countryapi"
 )
 
 // newRouter routes the API. The country lookup states its policy in its
 // own route; the /api group authenticates every route in it.
-func newRouter(v *bearer.Verifier, logger *slog.Logger) *gin.Engine {
+func newRouter(v *countryapi.Guard, logger *slog.Logger) *gin.Engine {
 	auth := bearergin.New(v)
 	r := gin.New()
 	r.GET("/country/code/:code", auth.RequireScope(countryapi.ScopeCountryRead), country)
 	api := r.Group("/api", auth.Authenticate)
 	api.GET("/data", data)
+	r.GET(v.Metadata.Path(), bearergin.Metadata(v.Metadata))
+	r.HEAD(v.Metadata.Path(), bearergin.Metadata(v.Metadata))
 	r.GET("/healthz", func(c *gin.Context) {
 		reply(c, countryapi.AnswerHealth(c.Request.Context(), v, logger))
 	})

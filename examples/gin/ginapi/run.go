@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 
-	"github.com/bouncer-go/bouncer/core/bearer"
 	"github.com/bouncer-go/bouncer/examples/internal/countryapi"
 )
 
@@ -16,7 +15,7 @@ import (
 // A Gin engine is an http.Handler, so an http.Server serves it rather than
 // engine.Run, which has no graceful shutdown.
 func Run(ctx context.Context, l net.Listener, cfg countryapi.Config, logger *slog.Logger, out io.Writer) error {
-	return countryapi.Run(ctx, l, cfg, logger, out, func(v *bearer.Verifier) countryapi.Server {
+	return countryapi.Run(ctx, l, cfg, logger, out, func(v *countryapi.Guard) countryapi.Server {
 		return countryapi.HTTPServer(newRouter(v, logger), logger)
 	})
 }

@@ -20,12 +20,12 @@ import (
 func Run(ctx context.Context, l net.Listener, cfg countryapi.Config, logger *slog.Logger, out io.Writer) error {
 	defer l.Close()
 	if cfg.Dev() {
-		dev, err := countryapi.StartDevIssuer(cfg.Audiences[0])
+		dev, err := countryapi.StartDevIssuer(cfg.Audiences[0], false)
 		if err != nil {
 			return err
 		}
 		defer dev.Close()
-		cfg.IssuerURL = dev.URL()
+		cfg.IssuerURL, cfg.IssuerURLs = dev.URL(), []string{dev.URL()}
 		announce(dev, logger, out, Target(l.Addr()))
 	}
 	v, stop, err := countryapi.Setup(ctx, cfg, logger, out, "")

@@ -21,7 +21,7 @@ import (
 // newServer builds the gRPC server. Each method's policy is stated in one
 // map, and the health and reflection services are left open, as
 // GET /healthz is in the HTTP examples.
-func newServer(v *bearer.Verifier) *grpc.Server {
+func newServer(v *countryapi.Guard) *grpc.Server {
 	auth := bearergrpc.New(v,
 		bearergrpc.WithMethodPolicies(map[string][]bearer.Policy{
 			countrypb.CountryService_GetCountry_FullMethodName: {bearer.RequireScope(countryapi.ScopeCountryRead)},

@@ -56,6 +56,6 @@ func AnswerData(c *bearer.Claims, ok bool) Answer {
 }
 
 // AnswerHealth answers GET /healthz (see CheckHealth).
-func AnswerHealth(ctx context.Context, v *bearer.Verifier, logger *slog.Logger) Answer {
-	return NewAnswer(http.StatusOK, CheckHealth(ctx, v, logger))
+func AnswerHealth(ctx context.Context, g *Guard, logger *slog.Logger) Answer {
+	return NewAnswer(http.StatusOK, CheckHealth(ctx, g, logger))
 }

@@ -30,7 +30,7 @@ func TestAnswers(t *testing.T) {
 }
 
 func TestAnswerHealth(t *testing.T) {
-	v, err := NewVerifier(Config{IssuerURL: "http://127.0.0.1:1", Audiences: []string{DevAudience}}, slog.New(slog.DiscardHandler))
+	v, err := NewGuard(Config{IssuerURL: "http://127.0.0.1:1", Audiences: []string{DevAudience}}, slog.New(slog.DiscardHandler), "http://localhost:8091")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,12 +42,12 @@ const readyTimeout = 2 * time.Second
 // tokens yet. An unreachable issuer must not get the server restarted by
 // its liveness probe: it is not the server's fault, and a restart would not
 // help.
-func CheckHealth(ctx context.Context, v *bearer.Verifier, logger *slog.Logger) Health {
+func CheckHealth(ctx context.Context, g *Guard, logger *slog.Logger) Health {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
-	err := v.Ready(ctx)
+	err := g.Ready(ctx)
 	if err != nil {
-		logger.Warn("health: the issuer's keys are not available", "issuer", v.Issuer(), "err", err)
+		logger.Warn("health: the issuer's keys are not available", "issuers", g.issuers, "err", err)
 	}
 	return Health{Status: "ok", IssuerReady: err == nil}
 }

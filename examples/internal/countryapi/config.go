@@ -2,7 +2,9 @@ package countryapi
 
 import (
 	"errors"
+	"fmt"
 	"strings"
+	"time"
 )
 
 // Scopes of the country API. ScopeCountryRead guards the country lookup;
@@ -23,27 +25,82 @@ const DevAudience = "country-api"
 
 // Config is an example server's configuration.
 type Config struct {
-	// IssuerURL is the issuer whose tokens are accepted. Empty means: start
-	// the embedded development issuer.
+	// IssuerURL is the issuer whose tokens are accepted, the first of
+	// IssuerURLs. Empty means: start the embedded development issuer.
 	IssuerURL string
+	// IssuerURLs are all the issuers trusted; an Entra template
+	// (https://login.microsoftonline.com/{tenantid}/v2.0) among them
+	// accepts every tenant, or those of Tenants.
+	IssuerURLs []string
+	// Tenants restricts an issuer template to these tenant ids.
+	Tenants []string
 	// Audiences this API answers to (the aud of its tokens).
 	Audiences []string
 	// Addr is the listen address.
 	Addr string
+	// ResourceURL is this API's resource identifier for its RFC 9728
+	// metadata. Empty means http://localhost:<port of Addr>.
+	ResourceURL string
+	// Introspection, when its client is set, judges opaque tokens by the
+	// (first) issuer's introspection endpoint.
+	Introspection Introspection
+	// RedisURL, when set, shares introspection answers with the other
+	// replicas of the API through Redis.
+	RedisURL string
+	// OpaqueDevTokens makes the development issuer issue opaque tokens.
+	OpaqueDevTokens bool
+}
+
+// Introspection is the client the API introspects tokens as.
+type Introspection struct {
+	ClientID, ClientSecret string
+	URL                    string        // empty: from the issuer's discovery
+	MaxAge                 time.Duration // how long an active answer is reused; 0: bouncer's default
 }
 
 // Dev reports whether the configuration asks for the development issuer.
 func (c Config) Dev() bool { return c.IssuerURL == "" }
 
-// ConfigFromEnv reads ISSUER_URL, AUDIENCE (comma-separated) and ADDR
-// through getenv (os.Getenv, or a map in tests). A real issuer needs its
-// audience named: accepting tokens for any audience would let a token meant
-// for another API in through this one.
+// ConfigFromEnv reads ISSUER_URL (comma-separated for several issuers),
+// TENANTS, AUDIENCE (comma-separated), ADDR, RESOURCE_URL,
+// INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET, INTROSPECTION_URL,
+// INTROSPECTION_MAX_AGE, REDIS_URL and DEV_TOKENS (jwt or opaque) through getenv (os.Getenv, or a
+// map in tests). A real issuer needs its audience named: accepting tokens
+// for any audience would let a token meant for another API in through this
+// one.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	cfg := Config{
-		IssuerURL: strings.TrimSpace(getenv("ISSUER_URL")),
-		Audiences: splitList(getenv("AUDIENCE")),
-		Addr:      strings.TrimSpace(getenv("ADDR")),
+		IssuerURLs:  splitList(getenv("ISSUER_URL")),
+		Tenants:     splitList(getenv("TENANTS")),
+		Audiences:   splitList(getenv("AUDIENCE")),
+		Addr:        strings.TrimSpace(getenv("ADDR")),
+		ResourceURL: strings.TrimSpace(getenv("RESOURCE_URL")),
+		Introspection: Introspection{
+			ClientID:     strings.TrimSpace(getenv("INTROSPECTION_CLIENT_ID")),
+			ClientSecret: getenv("INTROSPECTION_CLIENT_SECRET"),
+			URL:          strings.TrimSpace(getenv("INTROSPECTION_URL")),
+		},
+		RedisURL: strings.TrimSpace(getenv("REDIS_URL")),
+	}
+	if v := strings.TrimSpace(getenv("INTROSPECTION_MAX_AGE")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return Config{}, fmt.Errorf("INTROSPECTION_MAX_AGE: %w", err)
+		}
+		cfg.Introspection.MaxAge = d
+	}
+	if len(cfg.IssuerURLs) > 0 {
+		cfg.IssuerURL = cfg.IssuerURLs[0]
+	}
+	switch t := strings.TrimSpace(getenv("DEV_TOKENS")); t {
+	case "", "jwt":
+	case "opaque":
+		cfg.OpaqueDevTokens = true
+	default:
+		return Config{}, fmt.Errorf("DEV_TOKENS is %q: jwt or opaque", t)
+	}
+	if (cfg.Introspection.ClientID == "") != (cfg.Introspection.ClientSecret == "") {
+		return Config{}, errors.New("INTROSPECTION_CLIENT_ID and INTROSPECTION_CLIENT_SECRET go together")
 	}
 	if cfg.Addr == "" {
 		cfg.Addr = DefaultAddr

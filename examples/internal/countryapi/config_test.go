@@ -1,9 +1,13 @@
 package countryapi
 
 import (
+	"context"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/bouncer-go/bouncer/core/bearer"
 )
 
 func TestConfigFromEnv(t *testing.T) {
@@ -56,5 +60,62 @@ func TestConfigFromEnv(t *testing.T) {
 				t.Errorf("Dev() = %v", got.Dev())
 			}
 		})
+	}
+}
+
+func TestConfigFromEnvIssuersAndIntrospection(t *testing.T) {
+	env := map[string]string{
+		"ISSUER_URL":                  "https://sso.example.com/realms/a, https://login.microsoftonline.com/{tenantid}/v2.0",
+		"TENANTS":                     "t1,t2",
+		"AUDIENCE":                    "country-api",
+		"RESOURCE_URL":                "https://api.example.com",
+		"INTROSPECTION_CLIENT_ID":     "api",
+		"INTROSPECTION_CLIENT_SECRET": "s",
+		"INTROSPECTION_MAX_AGE":       "30s",
+		"REDIS_URL":                   "redis://127.0.0.1:6379/0",
+		"DEV_TOKENS":                  "opaque",
+	}
+	cfg, err := ConfigFromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.IssuerURL != "https://sso.example.com/realms/a" || len(cfg.IssuerURLs) != 2 || !slices.Equal(cfg.Tenants, []string{"t1", "t2"}) ||
+		cfg.ResourceURL != "https://api.example.com" || cfg.Introspection.ClientID != "api" || cfg.Introspection.MaxAge.String() != "30s" ||
+		cfg.RedisURL == "" || !cfg.OpaqueDevTokens {
+		t.Fatalf("%+v", cfg)
+	}
+	for name, bad := range map[string]map[string]string{
+		"secret without id":  {"INTROSPECTION_CLIENT_SECRET": "s"},
+		"unknown DEV_TOKENS": {"DEV_TOKENS": "paseto"},
+		"bad max age":        {"INTROSPECTION_CLIENT_ID": "a", "INTROSPECTION_CLIENT_SECRET": "s", "INTROSPECTION_MAX_AGE": "soon"},
+	} {
+		if _, err := ConfigFromEnv(func(k string) string { return bad[k] }); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// The development issuer can issue opaque tokens, which the API then
+// introspects.
+func TestOpaqueDevTokens(t *testing.T) {
+	dev, err := StartDevIssuer(DevAudience, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	cfg := Config{IssuerURL: dev.URL(), Audiences: []string{DevAudience}, Introspection: Introspection{ClientID: DevAPIClientID, ClientSecret: dev.APISecret}}
+	g, err := NewGuard(cfg, slog.New(slog.DiscardHandler), "http://localhost:8091")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := dev.issuer.MintOpaque(map[string]any{"scope": ScopeCountryRead})
+	if strings.Count(tok, ".") == 2 {
+		t.Fatalf("%q is a JWT", tok)
+	}
+	c, err := g.Checker.(interface {
+		Verify(context.Context, string) (*bearer.Claims, error)
+	}).Verify(t.Context(), tok)
+	if err != nil || !c.HasScope(ScopeCountryRead) {
+		t.Fatalf("%v %v", c, err)
 	}
 }

@@ -14,6 +14,10 @@ import (
 // DevClientID is the client registered with the development issuer.
 const DevClientID = "country-client"
 
+// DevAPIClientID is the client the API itself introspects opaque tokens as,
+// when the development issuer issues them.
+const DevAPIClientID = "country-api"
+
 // DevIssuer is an in-process OAuth2 issuer, so that an example runs, and
 // can be tried with curl, without an identity provider. It is for
 // development only: its keys live in memory and anyone who can reach it
@@ -23,22 +27,30 @@ type DevIssuer struct {
 	ClientID     string
 	ClientSecret string
 	Audience     string
+	APISecret    string // DevAPIClientID's secret, for introspection
+	Opaque       bool
 }
 
 // StartDevIssuer starts a development issuer on a free loopback port whose
 // tokens name audience, with one client, DevClientID, holding a fresh random
-// secret and the scopes country.read and customer.read.
-func StartDevIssuer(audience string) (*DevIssuer, error) {
-	secret := rand.Text()
-	iss, err := bearertest.NewIssuer(
+// secret and the scopes country.read and customer.read. With opaque, its
+// tokens are opaque and the API introspects them as DevAPIClientID.
+func StartDevIssuer(audience string, opaque bool) (*DevIssuer, error) {
+	secret, apiSecret := rand.Text(), rand.Text()
+	opts := []bearertest.Option{
 		bearertest.WithAudience(audience),
 		bearertest.WithKeysFor(bearertest.CommonAlgorithms...),
 		bearertest.WithClient(DevClientID, secret, ScopeCountryRead, ScopeCustomerRead),
-	)
+		bearertest.WithClient(DevAPIClientID, apiSecret),
+	}
+	if opaque {
+		opts = append(opts, bearertest.WithOpaqueTokens())
+	}
+	iss, err := bearertest.NewIssuer(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("starting the development issuer: %w", err)
 	}
-	return &DevIssuer{issuer: iss, ClientID: DevClientID, ClientSecret: secret, Audience: audience}, nil
+	return &DevIssuer{issuer: iss, ClientID: DevClientID, ClientSecret: secret, Audience: audience, APISecret: apiSecret, Opaque: opaque}, nil
 }
 
 // URL is the issuer identifier, to use as ISSUER_URL.

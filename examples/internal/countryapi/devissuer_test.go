@@ -23,12 +23,12 @@ func TestBaseURL(t *testing.T) {
 }
 
 func TestDevIssuer(t *testing.T) {
-	a, err := StartDevIssuer(DevAudience)
+	a, err := StartDevIssuer(DevAudience, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(a.Close)
-	b, err := StartDevIssuer(DevAudience)
+	b, err := StartDevIssuer(DevAudience, false)
 	if err != nil {
 		t.Fatal(err)
 	}

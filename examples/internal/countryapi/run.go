@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-
-	"github.com/bouncer-go/bouncer/core/bearer"
 )
 
 // Server is one framework's way to serve on a listener and to stop.
@@ -21,7 +19,7 @@ type Server struct {
 // is configured, with instructions to out), asks build for the framework's
 // server around it, and runs that server through Serve. It takes the
 // listener, rather than an address, so that tests can serve on a free port.
-func Run(ctx context.Context, l net.Listener, cfg Config, logger *slog.Logger, out io.Writer, build func(*bearer.Verifier) Server) error {
+func Run(ctx context.Context, l net.Listener, cfg Config, logger *slog.Logger, out io.Writer, build func(*Guard) Server) error {
 	defer l.Close()
 	v, stopIssuer, err := Setup(ctx, cfg, logger, out, BaseURL(l.Addr()))
 	if err != nil {

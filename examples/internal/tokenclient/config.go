@@ -22,6 +22,10 @@ type Config struct {
 	// Resource is the RFC 8707 resource indicator, for issuers that choose
 	// the token's audience by it.
 	Resource string
+	// Audience is sent as the audience parameter, which Ory Hydra and
+	// fosite (and Auth0) grant the token's audience from; space-separated
+	// for several.
+	Audience string
 	// APIURL is the protected URL to GET.
 	APIURL string
 	// GRPCAddr, when set, is the address of the gRPC country API to call
@@ -30,7 +34,7 @@ type Config struct {
 }
 
 // ConfigFromEnv reads ISSUER_URL or TOKEN_URL, CLIENT_ID, CLIENT_SECRET,
-// SCOPES (space- or comma-separated), RESOURCE, API_URL and GRPC_ADDR
+// SCOPES (space- or comma-separated), RESOURCE, AUDIENCE, API_URL and GRPC_ADDR
 // through getenv.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	cfg := Config{
@@ -40,6 +44,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		ClientSecret: getenv("CLIENT_SECRET"),
 		Scopes:       strings.FieldsFunc(getenv("SCOPES"), func(r rune) bool { return r == ',' || r == ' ' }),
 		Resource:     strings.TrimSpace(getenv("RESOURCE")),
+		Audience:     strings.TrimSpace(getenv("AUDIENCE")),
 		APIURL:       strings.TrimSpace(getenv("API_URL")),
 		GRPCAddr:     strings.TrimSpace(getenv("GRPC_ADDR")),
 	}

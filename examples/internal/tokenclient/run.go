@@ -38,8 +38,12 @@ func Run(ctx context.Context, cfg Config, client *http.Client, out io.Writer) er
 		// AuthStyleAutoDetect (the zero value) tries client_secret_basic,
 		// then client_secret_post, and remembers what worked.
 	}
+	cc.EndpointParams = url.Values{}
 	if cfg.Resource != "" {
-		cc.EndpointParams = url.Values{"resource": {cfg.Resource}}
+		cc.EndpointParams.Set("resource", cfg.Resource)
+	}
+	if cfg.Audience != "" {
+		cc.EndpointParams.Set("audience", cfg.Audience)
 	}
 	// x/oauth2 takes its HTTP client from the context. The token source
 	// caches the token and gets a new one shortly before it expires.

@@ -54,6 +54,20 @@ func TestRun(t *testing.T) {
 		}
 		wantOutput(t, out.String(), "token endpoint (discovered): "+iss.TokenURL(), `scope "country.read"`, "200 OK", `{"code":"AUS","name":"AUSTRALIA"}`)
 	})
+	t.Run("audience parameter", func(t *testing.T) {
+		// The issuer grants the audience asked for; the API, whose
+		// audience is country-api, refuses a token for another.
+		var out strings.Builder
+		cfg := Config{IssuerURL: iss.URL(), ClientID: "country-client", ClientSecret: specialSecret, Audience: "other-api", APIURL: apiURL}
+		if err := Run(t.Context(), cfg, testClient, &out); err == nil || !strings.Contains(out.String(), "401") {
+			t.Fatalf("Run with AUDIENCE=other-api: %v\n%s", err, out.String())
+		}
+		out.Reset()
+		cfg.Audience = "country-api"
+		if err := Run(t.Context(), cfg, testClient, &out); err != nil {
+			t.Fatalf("Run with AUDIENCE=country-api: %v\n%s", err, out.String())
+		}
+	})
 	t.Run("token endpoint given", func(t *testing.T) {
 		var out strings.Builder
 		cfg := Config{TokenURL: iss.TokenURL(), ClientID: "country-client", ClientSecret: specialSecret, APIURL: apiURL}

@@ -8,17 +8,17 @@ import (
 	"net/http"
 
 	"github.com/bouncer-go/bouncer/adapters/bearerhttp"
-	"github.com/bouncer-go/bouncer/core/bearer"
 	"github.com/bouncer-go/bouncer/examples/internal/countryapi"
 )
 
 // newHandler routes the API. Each protected route states its own policy, so
 // that what a route needs is read where the route is declared.
-func newHandler(v *bearer.Verifier, logger *slog.Logger) http.Handler {
+func newHandler(v *countryapi.Guard, logger *slog.Logger) http.Handler {
 	auth := bearerhttp.New(v)
 	mux := http.NewServeMux()
 	mux.Handle("GET /country/code/{code}", auth.RequireScope(countryapi.ScopeCountryRead)(http.HandlerFunc(country)))
 	mux.Handle("GET /api/data", auth.Authenticate(http.HandlerFunc(data)))
+	mux.Handle("GET "+v.Metadata.Path(), bearerhttp.Metadata(v.Metadata))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		countryapi.WriteAnswer(w, countryapi.AnswerHealth(r.Context(), v, logger))
 	})

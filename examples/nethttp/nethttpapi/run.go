@@ -6,14 +6,13 @@ import (
 	"log/slog"
 	"net"
 
-	"github.com/bouncer-go/bouncer/core/bearer"
 	"github.com/bouncer-go/bouncer/examples/internal/countryapi"
 )
 
 // Run serves the API on l until ctx is done, then shuts down gracefully
 // (see countryapi.Run).
 func Run(ctx context.Context, l net.Listener, cfg countryapi.Config, logger *slog.Logger, out io.Writer) error {
-	return countryapi.Run(ctx, l, cfg, logger, out, func(v *bearer.Verifier) countryapi.Server {
+	return countryapi.Run(ctx, l, cfg, logger, out, func(v *countryapi.Guard) countryapi.Server {
 		return countryapi.HTTPServer(newHandler(v, logger), logger)
 	})
 }
