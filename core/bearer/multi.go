@@ -206,11 +206,23 @@ func (m *MultiVerifier) VerifyRequest(ctx context.Context, r Request) (*Claims, 
 }
 
 func (m *MultiVerifier) verifyRequest(ctx context.Context, r Request, tr *trace) (*Claims, *Error) {
-	tok, err := m.members[0].Token(r)
-	if err != nil {
-		return nil, err.(*Error)
+	tok, e := m.members[0].extract(r)
+	if e != nil {
+		return nil, e
+	}
+	if m.cache == nil || !m.isCached(tok) {
+		if e := checkTokenChars(tok); e != nil {
+			return nil, e
+		}
 	}
 	return m.verify(ctx, tok, tr)
+}
+
+// isCached reports whether tok is in the cache, so its characters passed
+// RFC 6750's check when it was first judged.
+func (m *MultiVerifier) isCached(tok string) bool {
+	_, ok := m.cache.Get(tok)
+	return ok
 }
 
 // Check is Verifier.Check for several issuers: claims in ctx are reused

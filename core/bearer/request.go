@@ -69,6 +69,28 @@ const tokenParam = "access_token"
 // token, or repeats the Authorization header, is refused as
 // invalid_request rather than guessed at.
 func (v *Verifier) Token(r Request) (string, error) {
+	token, e := v.extract(r)
+	if e == nil {
+		e = checkTokenChars(token)
+	}
+	if e != nil {
+		return "", e
+	}
+	return token, nil
+}
+
+// checkTokenChars refuses a token with characters outside RFC 6750's
+// b64token.
+func checkTokenChars(token string) *Error {
+	if !isB64Token(token) {
+		return newError(CodeInvalidRequest, ErrInvalidRequest, "the bearer token has characters RFC 6750 does not allow")
+	}
+	return nil
+}
+
+// extract is Token without the character check, which a token found in the
+// cache of judged tokens has passed already.
+func (v *Verifier) extract(r Request) (string, *Error) {
 	var token string
 	found := 0
 	take := func(values ...string) {
@@ -106,8 +128,6 @@ func (v *Verifier) Token(r Request) (string, error) {
 		return "", newError(CodeInvalidRequest, ErrInvalidRequest, "the request carries more than one bearer token")
 	case token == "":
 		return "", newError(CodeInvalidRequest, ErrInvalidRequest, "the bearer token is empty")
-	case !isB64Token(token):
-		return "", newError(CodeInvalidRequest, ErrInvalidRequest, "the bearer token has characters RFC 6750 does not allow")
 	}
 	return token, nil
 }
@@ -191,9 +211,15 @@ func (v *Verifier) VerifyRequest(ctx context.Context, r Request) (*Claims, error
 }
 
 func (v *Verifier) verifyRequest(ctx context.Context, r Request, tr *trace) (*Claims, *Error) {
-	tok, err := v.Token(r)
-	if err != nil {
-		return nil, err.(*Error)
+	tok, e := v.extract(r)
+	if e != nil {
+		return nil, e
+	}
+	if c, e, ok := v.cached(ctx, tok, tr); ok {
+		return c, e
+	}
+	if e := checkTokenChars(tok); e != nil {
+		return nil, e
 	}
 	return v.verify(ctx, tok, tr)
 }

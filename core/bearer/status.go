@@ -19,6 +19,10 @@ type Status struct {
 	// Failures counts consecutive failed fetches; LastError is the last.
 	Failures  int
 	LastError error
+	// CachedTokens and CacheBytes are what the cache of judged tokens
+	// holds (see CacheConfig).
+	CachedTokens int
+	CacheBytes   int64
 }
 
 // Status reports the state of the issuer's keys without fetching.
@@ -33,6 +37,9 @@ func (v *Verifier) Status() Status {
 		FetchedAt: s.fetchedAt,
 		Failures:  s.failures,
 		LastError: s.lastErr,
+	}
+	if v.cache != nil {
+		st.CachedTokens, st.CacheBytes = v.cache.Len(), v.cache.Bytes()
 	}
 	if set != nil {
 		st.RefreshAt = time.Unix(0, s.refreshAt.Load())

@@ -31,18 +31,27 @@ func (v *Verifier) verify(ctx context.Context, token string, tr *trace) (*Claims
 	if len(token) > v.maxBytes {
 		return nil, tokenError(ErrMalformed, "the token is longer than %d bytes", v.maxBytes)
 	}
-	if v.cache != nil {
-		if e, ok := v.cache.Get(token); ok {
-			if c, refusal, ok := v.reuse(ctx, e); ok {
-				tr.cached = true
-				return c, refusal
-			}
-		}
+	if c, e, ok := v.cached(ctx, token, tr); ok {
+		return c, e
 	}
 	if v.introspect != nil && (v.introspect.cfg.AllTokens || !isCompactJWS(token)) {
 		return v.introspectToken(ctx, token)
 	}
 	return v.verifyJWS(ctx, token, tr)
+}
+
+// cached answers from the cache of judged tokens, when it can.
+func (v *Verifier) cached(ctx context.Context, token string, tr *trace) (*Claims, *Error, bool) {
+	if v.cache == nil {
+		return nil, nil, false
+	}
+	e, ok := v.cache.Get(token)
+	if !ok {
+		return nil, nil, false
+	}
+	c, refusal, ok := v.reuse(ctx, e)
+	tr.cached = ok
+	return c, refusal, ok
 }
 
 // verifyJWS verifies a signed JWT with the issuer's keys.
