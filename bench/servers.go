@@ -6,11 +6,11 @@ import (
 	"net/http"
 	"time"
 
-	echo4 "github.com/labstack/echo/v4"
-	echo5 "github.com/labstack/echo/v5"
 	"github.com/gin-gonic/gin"
 	fiber2 "github.com/gofiber/fiber/v2"
 	fiber3 "github.com/gofiber/fiber/v3"
+	echo4 "github.com/labstack/echo/v4"
+	echo5 "github.com/labstack/echo/v5"
 
 	"github.com/bouncer-go/bouncer/adapters/bearerecho"
 	"github.com/bouncer-go/bouncer/adapters/bearerecho5"
