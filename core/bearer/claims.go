@@ -45,6 +45,9 @@ type Claims struct {
 	TenantID string
 
 	raw []byte
+	// cnf is the token's binding to a key or certificate, checked against
+	// each request that presents it.
+	cnf binding
 	// typed holds what Typed decoded, shared by every request that sees
 	// these claims.
 	typed *sync.Map
@@ -115,6 +118,8 @@ type payload struct {
 	Typ         string   // Keycloak's typ claim: "Bearer", "DPoP", "ID", "Refresh"…
 	IDTokenMark string   // the first ID-token-only claim present (nonce, at_hash…)
 	Cnf         []string // the members of cnf: the token's proof-of-possession binding
+	CnfJKT      string   // cnf.jkt: bound to a DPoP key (RFC 9449)
+	CnfX5T      string   // cnf.x5t#S256: bound to a TLS client certificate (RFC 8705)
 }
 
 // parsePayload reads the claims bouncer interprets; other members are
@@ -217,9 +222,16 @@ func (p *payload) readCnf(v []byte) error {
 	if v[0] != '{' {
 		return errClaimType
 	}
-	return members(v, func(name, _ []byte) error {
+	return members(v, func(name, value []byte) error {
+		var err error
+		switch string(name) {
+		case "jkt":
+			p.CnfJKT, err = headerString(value)
+		case "x5t#S256":
+			p.CnfX5T, err = headerString(value)
+		}
 		p.Cnf = append(p.Cnf, string(name))
-		return nil
+		return err
 	})
 }
 
@@ -240,6 +252,9 @@ func (p *payload) claims(raw []byte) *Claims {
 	c.Roles = mergeLists(p.Roles, p.RealmRoles)
 	if len(p.ResourceAccess) > 0 {
 		c.ClientRoles = p.ResourceAccess
+	}
+	if len(p.Cnf) > 0 {
+		c.cnf = binding{jkt: p.CnfJKT, x5t: p.CnfX5T, members: p.Cnf}
 	}
 	return c
 }

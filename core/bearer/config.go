@@ -106,6 +106,19 @@ type Config struct {
 	// 1 MiB.
 	MaxTokenBytes int
 
+	// DPoP, when set, accepts DPoP-bound tokens with their proofs (see
+	// DPoP). Without it the DPoP scheme is not read, and a token bound to
+	// a DPoP key is refused, saying why.
+	DPoP *DPoP
+
+	// ClientCertHeader, when set, names the header in which a trusted
+	// TLS-terminating proxy forwards the client's certificate (URL-encoded
+	// PEM, as nginx's $ssl_client_escaped_cert, or base64 DER), for tokens
+	// bound to a certificate (RFC 8705). It must be set by the proxy and
+	// stripped from what clients send. Empty means the connection's own
+	// certificate.
+	ClientCertHeader string
+
 	// TokenHeader, when set, names a request header whose whole value is
 	// the token, for callers that cannot send Authorization (e.g.
 	// "X-Access-Token"). The Authorization header is still read: a

@@ -17,6 +17,10 @@ const (
 	CodeInvalidRequest    Code = "invalid_request"    // 400: the request is malformed
 	CodeInvalidToken      Code = "invalid_token"      // 401: the token is not acceptable
 	CodeInsufficientScope Code = "insufficient_scope" // 403: the token lacks a privilege
+
+	// RFC 9449 §7.1's codes, in DPoP challenges.
+	CodeInvalidDPoPProof Code = "invalid_dpop_proof" // 401: the DPoP proof is not acceptable
+	CodeUseDPoPNonce     Code = "use_dpop_nonce"     // 401: retry with the DPoP-Nonce given
 )
 
 // Sentinel errors, to be tested with errors.Is. Every error returned by
@@ -33,12 +37,18 @@ var (
 	ErrIssuer            = errors.New("bearer: wrong issuer")
 	ErrAudience          = errors.New("bearer: wrong audience")
 	ErrType              = errors.New("bearer: wrong token type")
-	ErrSenderConstrained = errors.New("bearer: sender-constrained token presented as a bearer token")
+	ErrSenderConstrained = errors.New("bearer: the request does not satisfy the token's binding")
 	ErrLifetime          = errors.New("bearer: token lifetime too long")
 	ErrClaim             = errors.New("bearer: claim refused by a validator")
 	ErrInactive          = errors.New("bearer: token not active")
-	ErrInsufficientScope = errors.New("bearer: insufficient scope")
-	ErrIssuerUnavailable = errors.New("bearer: issuer unavailable")
+	ErrDPoPProof         = errors.New("bearer: invalid DPoP proof")
+	ErrDPoPNonce         = errors.New("bearer: DPoP proof without the server's nonce")
+
+	// ErrReplayStoreUnavailable: DPoP proofs cannot be checked for replay
+	// now (503), so none is accepted.
+	ErrReplayStoreUnavailable = errors.New("bearer: DPoP replay store unavailable")
+	ErrInsufficientScope      = errors.New("bearer: insufficient scope")
+	ErrIssuerUnavailable      = errors.New("bearer: issuer unavailable")
 )
 
 // Error is the refusal of a request. It carries what an HTTP answer needs
@@ -58,6 +68,12 @@ type Error struct {
 	RetryAfter time.Duration
 	// Err is the sentinel this error is an instance of.
 	Err error
+	// Scheme is "DPoP" when the refusal concerns a DPoP request (or DPoP
+	// is what the API requires), so that the DPoP challenge carries the
+	// error; "" for Bearer.
+	Scheme string
+	// DPoPNonce is the nonce to retry with (use_dpop_nonce only).
+	DPoPNonce string
 }
 
 // Error is the sentinel's message and the description. It is safe on an
@@ -92,7 +108,7 @@ func (e *Error) Unwrap() error {
 // StatusCode is the HTTP status for the error: 400, 401, 403 or 503.
 func (e *Error) StatusCode() int {
 	switch {
-	case e.Err != nil && errors.Is(e.Err, ErrIssuerUnavailable):
+	case e.unjudged():
 		return http.StatusServiceUnavailable
 	case e.Code == CodeInvalidRequest:
 		return http.StatusBadRequest
@@ -108,12 +124,25 @@ func (e *Error) StatusCode() int {
 func (e *Error) Challenge(realm string) string { return e.challenge(realm, "") }
 
 // challenge is Challenge with RFC 9728's resource_metadata, when set.
+// unjudged reports a request that was not judged: the issuer (or the DPoP
+// replay store) could not be reached.
+func (e *Error) unjudged() bool {
+	return e.Err != nil && (errors.Is(e.Err, ErrIssuerUnavailable) || errors.Is(e.Err, ErrReplayStoreUnavailable))
+}
+
 func (e *Error) challenge(realm, metadata string) string {
-	if e.Err != nil && errors.Is(e.Err, ErrIssuerUnavailable) {
+	if e.unjudged() {
 		return ""
 	}
+	return e.scheme("Bearer", realm, metadata, "", true)
+}
+
+// scheme renders one challenge; withError puts the error's code,
+// description and scope in it (the scheme the request used), and algs is
+// DPoP's list of algorithms.
+func (e *Error) scheme(name, realm, metadata, algs string, withError bool) string {
 	var b strings.Builder
-	b.WriteString("Bearer")
+	b.WriteString(name)
 	sep := " "
 	param := func(name, value string) {
 		if value == "" {
@@ -127,13 +156,38 @@ func (e *Error) challenge(realm, metadata string) string {
 		sep = ", "
 	}
 	param("realm", realm)
-	param("error", string(e.Code))
-	if e.Code != "" {
-		param("error_description", e.Description)
+	if withError {
+		param("error", string(e.Code))
+		if e.Code != "" {
+			param("error_description", e.Description)
+		}
+		param("scope", strings.Join(e.Scope, " "))
 	}
-	param("scope", strings.Join(e.Scope, " "))
+	param("algs", algs)
 	param("resource_metadata", metadata)
 	return b.String()
+}
+
+// challenges renders the WWW-Authenticate values for an API that accepts
+// Bearer, DPoP or both (d nil: Bearer only): one per scheme accepted, the
+// request's own scheme first and carrying the error (RFC 9449 §7.1).
+func (e *Error) challenges(realm, metadata string, d *dpopCheck) []string {
+	if e.unjudged() {
+		return nil
+	}
+	if !d.accepts() {
+		return []string{e.scheme("Bearer", realm, metadata, "", true)}
+	}
+	dpopFirst := e.Scheme == "DPoP"
+	dp := e.scheme("DPoP", "", metadata, d.algNames, dpopFirst)
+	if d.mode == DPoPRequired {
+		return []string{e.scheme("DPoP", "", metadata, d.algNames, true)}
+	}
+	br := e.scheme("Bearer", realm, metadata, "", !dpopFirst)
+	if dpopFirst {
+		return []string{dp, br}
+	}
+	return []string{br, dp}
 }
 
 // quotable keeps only the characters RFC 6750 §3 allows inside

@@ -112,6 +112,15 @@ type Observer interface {
 	Observe(Event)
 }
 
+// ContextObserver is an Observer that also wants the context of the
+// request a decision was made for, e.g. to annotate its trace span.
+// Decisions go to ObserveContext instead of Observe; key events, which
+// belong to no request, still go to Observe.
+type ContextObserver interface {
+	Observer
+	ObserveContext(ctx context.Context, e Event)
+}
+
 // ObserverFunc adapts a function to Observer.
 type ObserverFunc func(Event)
 

@@ -290,8 +290,20 @@ func referencePayload(b []byte) (*payload, error) {
 		if json.Unmarshal(raw, &cnf) != nil || raw[0] != '{' {
 			errs = append(errs, errRef)
 		}
-		for name := range cnf {
+		for name, v := range cnf {
 			p.Cnf = append(p.Cnf, name)
+			var dst *string
+			switch name {
+			case "jkt":
+				dst = &p.CnfJKT
+			case "x5t#S256":
+				dst = &p.CnfX5T
+			default:
+				continue
+			}
+			if v[0] != '"' || json.Unmarshal(v, dst) != nil {
+				errs = append(errs, errRef)
+			}
 		}
 	}
 	for _, name := range []string{"nonce", "at_hash", "c_hash", "s_hash"} {

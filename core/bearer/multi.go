@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -121,6 +122,9 @@ func (m *MultiVerifier) Issuers() []string {
 func (m *MultiVerifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	tr := m.tel.begin()
 	c, e := m.verify(ctx, token, &tr)
+	if e == nil {
+		e = checkBinding(c, presentation{})
+	}
 	return decided(ctx, m.tel, &tr, c, e)
 }
 
@@ -128,15 +132,8 @@ func (m *MultiVerifier) verify(ctx context.Context, token string, tr *trace) (*C
 	if len(token) > m.maxBytes {
 		return nil, tokenError(ErrMalformed, "the token is longer than %d bytes", m.maxBytes)
 	}
-	if m.cache != nil {
-		if e, ok := m.cache.Get(token); ok {
-			if v := m.owner(e.Value.claims); v != nil {
-				if c, refusal, ok := v.reuse(ctx, e); ok {
-					tr.cached = true
-					return c, refusal
-				}
-			}
-		}
+	if c, e, ok := m.cached(ctx, token, tr); ok {
+		return c, e
 	}
 	if !isCompactJWS(token) || (m.opaque != nil && m.opaque.introspect.cfg.AllTokens) {
 		if m.opaque == nil {
@@ -206,23 +203,34 @@ func (m *MultiVerifier) VerifyRequest(ctx context.Context, r Request) (*Claims, 
 }
 
 func (m *MultiVerifier) verifyRequest(ctx context.Context, r Request, tr *trace) (*Claims, *Error) {
-	tok, e := m.members[0].extract(r)
+	front := m.members[0]
+	tok, isDPoP, e := front.extract(r)
 	if e != nil {
 		return nil, e
 	}
-	if m.cache == nil || !m.isCached(tok) {
-		if e := checkTokenChars(tok); e != nil {
-			return nil, e
-		}
+	c, e := front.judgeRequest(ctx, r, tok, isDPoP, tr, m.cached, m.verify)
+	if e != nil && isDPoP {
+		e = withScheme(e, "DPoP")
 	}
-	return m.verify(ctx, tok, tr)
+	return c, e
 }
 
-// isCached reports whether tok is in the cache, so its characters passed
-// RFC 6750's check when it was first judged.
-func (m *MultiVerifier) isCached(tok string) bool {
-	_, ok := m.cache.Get(tok)
-	return ok
+// cached answers from the cache of judged tokens, when it can.
+func (m *MultiVerifier) cached(ctx context.Context, tok string, tr *trace) (*Claims, *Error, bool) {
+	if m.cache == nil {
+		return nil, nil, false
+	}
+	e, ok := m.cache.Get(tok)
+	if !ok {
+		return nil, nil, false
+	}
+	v := m.owner(e.Value.claims)
+	if v == nil {
+		return nil, nil, false
+	}
+	c, refusal, ok := v.reuse(ctx, e)
+	tr.cached = ok
+	return c, refusal, ok
 }
 
 // Check is Verifier.Check for several issuers: claims in ctx are reused
@@ -233,19 +241,19 @@ func (m *MultiVerifier) Check(ctx context.Context, r Request, policies ...Policy
 	if !ok || !slices.ContainsFunc(m.members, c.verifiedBy) {
 		var e *Error
 		if c, e = m.verifyRequest(ctx, r, &tr); e != nil {
-			return decided(ctx, m.tel, &tr, nil, e)
+			return decided(ctx, m.tel, &tr, c, e)
 		}
 	}
 	var e *Error
 	if err := authorize(c, policies); err != nil {
-		e = policyError(err)
+		e = requestScheme(policyError(err), r)
 	}
 	return decided(ctx, m.tel, &tr, c, e)
 }
 
 // Response renders err with this MultiVerifier's realm.
 func (m *MultiVerifier) Response(err error) Response {
-	return renderResponse(err, m.realm, m.metadata)
+	return renderResponse(err, m.realm, m.metadata, m.members[0].dpop)
 }
 
 // Ready fetches every issuer's metadata and keys now, and reports the
@@ -270,3 +278,6 @@ func (m *MultiVerifier) Status() map[string]Status {
 }
 
 var _ Checker = (*MultiVerifier)(nil)
+
+// AcceptHeader is the first issuer's (see Verifier.AcceptHeader).
+func (m *MultiVerifier) AcceptHeader() http.Header { return m.members[0].AcceptHeader() }

@@ -69,7 +69,7 @@ const tokenParam = "access_token"
 // token, or repeats the Authorization header, is refused as
 // invalid_request rather than guessed at.
 func (v *Verifier) Token(r Request) (string, error) {
-	token, e := v.extract(r)
+	token, _, e := v.extract(r)
 	if e == nil {
 		e = checkTokenChars(token)
 	}
@@ -90,8 +90,8 @@ func checkTokenChars(token string) *Error {
 
 // extract is Token without the character check, which a token found in the
 // cache of judged tokens has passed already.
-func (v *Verifier) extract(r Request) (string, *Error) {
-	var token string
+// isDPoP reports a token sent with the DPoP scheme.
+func (v *Verifier) extract(r Request) (token string, isDPoP bool, e *Error) {
 	found := 0
 	take := func(values ...string) {
 		if found == 0 && len(values) > 0 {
@@ -101,12 +101,13 @@ func (v *Verifier) extract(r Request) (string, *Error) {
 	}
 	auth := r.Header("Authorization")
 	if len(auth) > 1 {
-		return "", newError(CodeInvalidRequest, ErrInvalidRequest, "the request has more than one Authorization header")
+		return "", false, newError(CodeInvalidRequest, ErrInvalidRequest, "the request has more than one Authorization header")
 	}
 	if len(auth) == 1 {
-		tok, isBearer := parseAuthorization(auth[0])
-		if isBearer {
+		tok, scheme := parseAuthorization(auth[0])
+		if scheme == "Bearer" || (scheme == "DPoP" && v.dpop.accepts()) {
 			take(tok)
+			isDPoP = scheme == "DPoP"
 		}
 	}
 	if v.tokenHeader != "" {
@@ -123,24 +124,29 @@ func (v *Verifier) extract(r Request) (string, *Error) {
 	}
 	switch {
 	case found == 0:
-		return "", &Error{Err: ErrMissingToken, Description: "the request carries no bearer token"}
+		return "", false, &Error{Err: ErrMissingToken, Description: "the request carries no bearer token"}
 	case found > 1:
-		return "", newError(CodeInvalidRequest, ErrInvalidRequest, "the request carries more than one bearer token")
+		return "", false, newError(CodeInvalidRequest, ErrInvalidRequest, "the request carries more than one bearer token")
 	case token == "":
-		return "", newError(CodeInvalidRequest, ErrInvalidRequest, "the bearer token is empty")
+		return "", false, newError(CodeInvalidRequest, ErrInvalidRequest, "the bearer token is empty")
 	}
-	return token, nil
+	return token, isDPoP, nil
 }
 
-// parseAuthorization reads "Bearer <token>" with the scheme matched without
-// regard to case. A header with another scheme (Basic, DPoP…) carries no
-// bearer token.
-func parseAuthorization(h string) (token string, isBearer bool) {
-	scheme, rest, _ := strings.Cut(h, " ")
-	if !strings.EqualFold(scheme, "Bearer") {
-		return "", false
+// parseAuthorization reads "Bearer <token>" or "DPoP <token>", the scheme
+// matched without regard to case, and names the scheme ("Bearer", "DPoP",
+// or "" for any other: Basic carries no token bouncer reads).
+func parseAuthorization(h string) (token, scheme string) {
+	name, rest, _ := strings.Cut(h, " ")
+	switch {
+	case strings.EqualFold(name, "Bearer"):
+		scheme = "Bearer"
+	case strings.EqualFold(name, "DPoP"):
+		scheme = "DPoP"
+	default:
+		return "", ""
 	}
-	return strings.TrimLeft(rest, " "), true
+	return strings.TrimLeft(rest, " "), scheme
 }
 
 // b64tokenChars marks the characters of RFC 6750's b64token before its
@@ -211,17 +217,15 @@ func (v *Verifier) VerifyRequest(ctx context.Context, r Request) (*Claims, error
 }
 
 func (v *Verifier) verifyRequest(ctx context.Context, r Request, tr *trace) (*Claims, *Error) {
-	tok, e := v.extract(r)
+	tok, isDPoP, e := v.extract(r)
 	if e != nil {
 		return nil, e
 	}
-	if c, e, ok := v.cached(ctx, tok, tr); ok {
-		return c, e
+	c, e := v.judgeRequest(ctx, r, tok, isDPoP, tr, v.cached, v.verify)
+	if e != nil && isDPoP {
+		e = withScheme(e, "DPoP")
 	}
-	if e := checkTokenChars(tok); e != nil {
-		return nil, e
-	}
-	return v.verify(ctx, tok, tr)
+	return c, e
 }
 
 // Authenticate is VerifyRequest.
@@ -253,15 +257,27 @@ func (v *Verifier) check(ctx context.Context, r Request, policies []Policy, tr *
 	if !ok || !c.verifiedBy(v) {
 		var e *Error
 		if c, e = v.verifyRequest(ctx, r, tr); e != nil {
-			return nil, e
+			return c, e
 		}
 	}
 	if err := authorize(c, policies); err != nil {
-		return c, policyError(err) // the claims, for the decision's report
+		return c, requestScheme(policyError(err), r) // the claims, for the decision's report
 	}
 	return c, nil
 }
 
+// requestScheme puts a policy's refusal in the scheme the request used.
+func requestScheme(e *Error, r Request) *Error {
+	if auth := r.Header("Authorization"); len(auth) == 1 {
+		if _, scheme := parseAuthorization(auth[0]); scheme == "DPoP" {
+			return withScheme(e, "DPoP")
+		}
+	}
+	return e
+}
+
 // Response renders err, as returned by Check, Authenticate, Verify or a
 // Policy, into the HTTP answer, with this Verifier's realm.
-func (v *Verifier) Response(err error) Response { return renderResponse(err, v.realm, v.metadata) }
+func (v *Verifier) Response(err error) Response {
+	return renderResponse(err, v.realm, v.metadata, v.dpop)
+}

@@ -25,17 +25,20 @@ type errorBody struct {
 // ResponseFor renders err as the answer RFC 6750 asks for: the status, a
 // WWW-Authenticate challenge naming realm, Retry-After when the issuer is
 // unavailable, and a small JSON body {"error":…,"error_description":…}.
-func ResponseFor(err error, realm string) Response { return renderResponse(err, realm, "") }
+func ResponseFor(err error, realm string) Response { return renderResponse(err, realm, "", nil) }
 
 // renderResponse is ResponseFor with RFC 9728's resource_metadata in the
-// challenge, when metadata is set.
-func renderResponse(err error, realm, metadata string) Response {
+// challenge, when metadata is set, and DPoP's challenge when d accepts it.
+func renderResponse(err error, realm, metadata string, d *dpopCheck) Response {
 	e := AsError(err)
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
-	if c := e.challenge(realm, metadata); c != "" {
-		h.Set("WWW-Authenticate", c)
+	for _, c := range e.challenges(realm, metadata, d) {
+		h.Add("WWW-Authenticate", c)
+	}
+	if e.DPoPNonce != "" {
+		h.Set("DPoP-Nonce", e.DPoPNonce)
 	}
 	body := errorBody{Error: string(e.Code), Description: quotable(e.Description)}
 	if e.StatusCode() == http.StatusServiceUnavailable {

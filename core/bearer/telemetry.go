@@ -107,9 +107,14 @@ func (t *telemetry) decide(ctx context.Context, tr *trace, c *Claims, err error)
 			return
 		}
 	}
+	// The configured issuer (a template, not each tenant's issuer) keeps
+	// the set of values an Observer sees bounded.
 	ev := Event{Kind: EventAccepted, Issuer: t.issuer, KeyID: tr.kid, Alg: tr.alg, Cached: tr.cached}
 	if c != nil {
-		ev.ClientID, ev.Issuer = c.ClientID, c.Issuer
+		ev.ClientID = c.ClientID
+		if c.by != nil {
+			ev.Issuer = c.by.issuer
+		}
 	}
 	if err != nil {
 		e := AsError(err)
@@ -129,7 +134,9 @@ func (t *telemetry) decide(ctx context.Context, tr *trace, c *Claims, err error)
 	if !tr.start.IsZero() {
 		ev.Duration = time.Since(tr.start)
 	}
-	if t.observer != nil {
+	if co, ok := t.observer.(ContextObserver); ok {
+		co.ObserveContext(ctx, ev)
+	} else if t.observer != nil {
 		t.observer.Observe(ev)
 	}
 }

@@ -30,6 +30,8 @@ type Verifier struct {
 	mapping     *ClaimMapping // nil: the default claims
 	validators  []Validator
 	maxBytes    int
+	dpop        *dpopCheck // nil: DPoP not read
+	certHeader  string
 	tokenHeader string
 	tokenCookie string
 	allowQuery  bool
@@ -164,6 +166,7 @@ func New(cfg Config) (*Verifier, error) {
 		mapping:     mapping,
 		validators:  slices.Clone(cfg.Validators),
 		maxBytes:    maxBytes,
+		certHeader:  http.CanonicalHeaderKey(cfg.ClientCertHeader),
 		tokenHeader: http.CanonicalHeaderKey(cfg.TokenHeader),
 		tokenCookie: cfg.TokenCookie,
 		allowQuery:  cfg.AllowQueryToken,
@@ -183,6 +186,13 @@ func New(cfg Config) (*Verifier, error) {
 			return nil, err
 		}
 		v.cache = tokencache.New[verdict](entries, int64(bytes))
+	}
+	if cfg.DPoP != nil {
+		d, err := newDPoPCheck(*cfg.DPoP, now, cfg.InsecureAllowHTTP)
+		if err != nil {
+			return nil, err
+		}
+		v.dpop = d
 	}
 	if cfg.Introspection != nil {
 		in, err := newIntrospector(*cfg.Introspection, v, cfg.InsecureAllowHTTP)
@@ -245,11 +255,10 @@ func (v *Verifier) typeAccepted(typ string) bool {
 	return false
 }
 
-// checkKind refuses signed tokens of the issuer that are not plain bearer
-// access tokens: ID tokens, which an issuer signs with the same keys and may
-// address to the same audience (RFC 8725 §3.11), and sender-constrained
-// tokens, which are only as safe as the proof of possession that bouncer
-// cannot check for a bearer token (RFC 9449 §7.2, RFC 8705 §3).
+// checkKind refuses signed tokens of the issuer that are not access tokens:
+// ID tokens, which an issuer signs with the same keys and may address to
+// the same audience (RFC 8725 §3.11). Sender-constrained tokens are
+// accepted here and checked against each request (see checkBinding).
 func checkKind(p *payload) *Error {
 	access := false
 	switch strings.ToLower(p.Typ) {
@@ -263,20 +272,7 @@ func checkKind(p *payload) *Error {
 	if p.IDTokenMark != "" && !access {
 		return tokenError(ErrType, "the token is an ID token (it carries %s), not an access token", p.IDTokenMark)
 	}
-	if len(p.Cnf) > 0 {
-		return tokenError(ErrSenderConstrained, "the token is bound to %s and cannot be accepted as a bearer token", bindingName(p.Cnf))
-	}
 	return nil
-}
-
-func bindingName(cnf []string) string {
-	switch {
-	case slices.Contains(cnf, "jkt"):
-		return "a DPoP key (cnf.jkt)"
-	case slices.Contains(cnf, "x5t#S256"):
-		return "a TLS client certificate (cnf.x5t#S256)"
-	}
-	return "a proof-of-possession key (cnf)"
 }
 
 // checkRFC9068 requires the claims RFC 9068 §2.2 makes mandatory beyond

@@ -11,9 +11,15 @@ import (
 // ErrUnknownKey, ErrSignature, ErrIssuer, ErrAudience, ErrExpired,
 // ErrNotYetValid, or ErrIssuerUnavailable when the issuer's keys cannot be
 // had.
+//
+// A token bound to a key or certificate (cnf) is refused: only a request
+// can prove its possession (see Check).
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	tr := v.tel.begin()
 	c, e := v.verify(ctx, token, &tr)
+	if e == nil {
+		e = checkBinding(c, presentation{})
+	}
 	return decided(ctx, v.tel, &tr, c, e)
 }
 

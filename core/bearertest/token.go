@@ -85,6 +85,15 @@ func (i *Issuer) grant(w http.ResponseWriter, r *http.Request) (*tokenResponse, 
 	}
 
 	claims := map[string]any{"sub": c.id, "client_id": c.id, "aud": aud}
+	tokenType := "Bearer"
+	if proof := r.Header.Values("DPoP"); len(proof) > 0 {
+		jkt, terr := proofThumbprint(proof)
+		if terr != nil {
+			return nil, terr
+		}
+		claims["cnf"] = map[string]any{"jkt": jkt}
+		tokenType = "DPoP"
+	}
 	if len(scopes) > 0 {
 		claims["scope"] = strings.Join(scopes, " ")
 	}
@@ -97,7 +106,7 @@ func (i *Issuer) grant(w http.ResponseWriter, r *http.Request) (*tokenResponse, 
 	}
 	return &tokenResponse{
 		AccessToken: tok,
-		TokenType:   "Bearer",
+		TokenType:   tokenType,
 		ExpiresIn:   int64(i.cfg.ttl.Seconds()),
 		Scope:       strings.Join(scopes, " "),
 	}, nil

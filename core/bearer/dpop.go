@@ -1,0 +1,304 @@
+package bearer
+
+import (
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/bouncer-go/bouncer/core/internal/dpop"
+)
+
+// DPoPMode says which schemes a Verifier with DPoP configured accepts.
+type DPoPMode int
+
+const (
+	// DPoPAllowed accepts DPoP requests and plain Bearer requests; a token
+	// bound to a key (cnf.jkt) is still refused as Bearer.
+	DPoPAllowed DPoPMode = iota
+	// DPoPRequired accepts DPoP requests only.
+	DPoPRequired
+	// DPoPDisabled accepts Bearer only; a DPoP request carries no token
+	// this API reads, and a bound token is refused as Bearer all the same.
+	DPoPDisabled
+)
+
+// DPoP configures sender-constrained tokens by DPoP (RFC 9449): a token
+// bound to the caller's key (cnf.jkt), presented as "Authorization: DPoP
+// <token>" with a "DPoP" header holding a fresh proof, signed with that
+// key, for this request's method and URL. A stolen token is then useless
+// without the key.
+//
+// Every check of RFC 9449 §4.3 is made: the proof's typ (dpop+jwt), an
+// asymmetric alg of Algorithms, a public jwk header whose key verifies the
+// signature, htm equal to the request's method, htu equal to the request's
+// URL (PublicURL and the request's path, normalised per RFC 3986; never
+// the Host header), iat within Window, a jti never seen before (Replay),
+// ath the hash of the access token, the RFC 7638 thumbprint of the key
+// equal to the token's cnf.jkt, and, with NonceSecret, a current server
+// nonce.
+type DPoP struct {
+	// Mode: DPoPAllowed (the zero value), DPoPRequired or DPoPDisabled.
+	Mode DPoPMode
+
+	// PublicURL is the origin clients reach this API at, as they write it
+	// in proofs, e.g. "https://api.example.com" (a path prefix added by a
+	// proxy may follow). A proof's htu must be PublicURL followed by the
+	// request's path. Required unless TrustForwardedHeaders is set.
+	PublicURL string
+
+	// TrustForwardedHeaders builds the URL from X-Forwarded-Proto and
+	// X-Forwarded-Host instead, for an API behind a proxy that sets them
+	// (and strips them from what clients send). Falls back to PublicURL
+	// when they are absent.
+	TrustForwardedHeaders bool
+
+	// Algorithms accepted for proofs. Empty means DefaultAlgorithms.
+	Algorithms []string
+
+	// Window is how far a proof's iat may be from now, either way. Zero
+	// means 60 seconds.
+	Window time.Duration
+
+	// MaxProofBytes bounds the DPoP header. Zero means 8 KiB.
+	MaxProofBytes int
+
+	// Replay remembers proof identifiers for 2×Window. Nil means an
+	// in-process store (bounded, expiring); a fleet shares one
+	// (adapters/bearerredis). When the store cannot answer, DPoP requests
+	// get 503: a possible replay is never accepted.
+	Replay ReplayStore
+
+	// NonceSecret, when set, makes proofs carry a server nonce (RFC 9449
+	// §8–9): a request without a current one gets 401 use_dpop_nonce and
+	// a DPoP-Nonce header to retry with. Nonces are derived from the
+	// secret and the time, so every replica with the same secret accepts
+	// them without any shared state. At least 32 bytes.
+	NonceSecret []byte
+
+	// NonceEvery is how often nonces change. Zero means one minute.
+	NonceEvery time.Duration
+}
+
+const (
+	defaultDPoPWindow    = time.Minute
+	defaultMaxProofBytes = 8 << 10
+)
+
+// dpopCheck is a Verifier's configured DPoP.
+type dpopCheck struct {
+	mode      DPoPMode
+	publicURL string
+	forwarded bool
+	algs      map[string]*algorithm
+	algNames  string // for challenges: "ES256 PS256 …"
+	window    time.Duration
+	maxBytes  int
+	replay    ReplayStore
+	nonces    *dpop.Nonces
+	now       func() time.Time
+}
+
+func newDPoPCheck(cfg DPoP, now func() time.Time, insecure bool) (*dpopCheck, error) {
+	if cfg.Mode < DPoPAllowed || cfg.Mode > DPoPDisabled {
+		return nil, fmt.Errorf("bearer: Config.DPoP.Mode %d is not a DPoPMode", cfg.Mode)
+	}
+	d := &dpopCheck{mode: cfg.Mode, forwarded: cfg.TrustForwardedHeaders, replay: cfg.Replay, now: now}
+	if cfg.PublicURL != "" {
+		u, err := dpop.NormalizeURL(cfg.PublicURL)
+		if err != nil {
+			return nil, fmt.Errorf("bearer: Config.DPoP.PublicURL: %w", err)
+		}
+		if err := secureURL(u, insecure); err != nil {
+			return nil, fmt.Errorf("bearer: Config.DPoP.PublicURL: %w", err)
+		}
+		d.publicURL = strings.TrimSuffix(u, "/")
+	} else if !cfg.TrustForwardedHeaders && cfg.Mode != DPoPDisabled {
+		return nil, errors.New("bearer: Config.DPoP needs PublicURL (or TrustForwardedHeaders) to check a proof's htu")
+	}
+	var err error
+	if d.algs, err = allowedAlgorithms(cfg.Algorithms); err != nil {
+		return nil, err
+	}
+	names := cfg.Algorithms
+	if len(names) == 0 {
+		names = DefaultAlgorithms
+	}
+	d.algNames = strings.Join(names, " ")
+	if d.window, err = within("DPoP.Window", cfg.Window, defaultDPoPWindow, time.Second, time.Hour); err != nil {
+		return nil, err
+	}
+	if d.maxBytes, err = count("DPoP.MaxProofBytes", cfg.MaxProofBytes, defaultMaxProofBytes, 64<<10); err != nil {
+		return nil, err
+	}
+	if d.replay == nil {
+		d.replay = newMemoryReplay(100_000, now)
+	}
+	if cfg.NonceSecret != nil {
+		if len(cfg.NonceSecret) < 32 {
+			return nil, errors.New("bearer: Config.DPoP.NonceSecret must be at least 32 bytes")
+		}
+		every, err := within("DPoP.NonceEvery", cfg.NonceEvery, time.Minute, time.Second, 24*time.Hour)
+		if err != nil {
+			return nil, err
+		}
+		d.nonces = &dpop.Nonces{Secret: append([]byte(nil), cfg.NonceSecret...), Every: every}
+	}
+	return d, nil
+}
+
+// accepts reports whether requests with the DPoP scheme are read at all.
+func (d *dpopCheck) accepts() bool { return d != nil && d.mode != DPoPDisabled }
+
+// proofError is an invalid_dpop_proof refusal.
+func proofError(format string, args ...any) *Error {
+	e := newError(CodeInvalidDPoPProof, ErrDPoPProof, format, args...)
+	e.Scheme = "DPoP"
+	return e
+}
+
+// checkProof verifies the request's DPoP proof for token and returns the
+// thumbprint of the key that made it.
+func (d *dpopCheck) checkProof(ctx context.Context, r Request, token string) (string, *Error) {
+	proofs := r.Header("DPoP")
+	switch {
+	case len(proofs) == 0:
+		return "", proofError("the request has no DPoP header")
+	case len(proofs) > 1:
+		return "", proofError("the request has more than one DPoP header")
+	case len(proofs[0]) > d.maxBytes:
+		return "", proofError("the DPoP proof is longer than %d bytes", d.maxBytes)
+	}
+	p, e := parseProof(proofs[0])
+	if e != nil {
+		return "", e
+	}
+	alg, ok := d.algs[p.alg]
+	if !ok {
+		return "", proofError("the DPoP proof's algorithm is not accepted")
+	}
+	key, err := parseJWK(p.jwk)
+	if err != nil {
+		return "", proofError("the DPoP proof's jwk is not a usable public key: %v", err)
+	}
+	if !alg.fits(key.key) || (key.alg != "" && key.alg != alg.name) {
+		return "", proofError("the DPoP proof's algorithm does not fit its key")
+	}
+	if !alg.verify(key, p.signingInput, p.signature) {
+		return "", proofError("the DPoP proof's signature does not verify")
+	}
+	now := d.now()
+	switch {
+	case p.htm != r.Method():
+		return "", proofError("the DPoP proof is for another method")
+	case !p.iat.Set:
+		return "", proofError("the DPoP proof has no iat")
+	case p.iat.Before(now.Add(-d.window)) || p.iat.After(now.Add(d.window)):
+		return "", proofError("the DPoP proof's iat is not within %v of now", d.window)
+	case p.jti == "" || len(p.jti) > 256:
+		return "", proofError("the DPoP proof has no usable jti")
+	case p.ath != dpop.AccessTokenHash(token):
+		return "", proofError("the DPoP proof is not for this access token (ath)")
+	}
+	want, e := d.requestURL(r)
+	if e != nil {
+		return "", e
+	}
+	if htu, err := dpop.NormalizeURL(p.htu); err != nil || htu != want {
+		return "", proofError("the DPoP proof is for another URL (htu)")
+	}
+	if d.nonces != nil && !d.nonces.Valid(p.nonce, now) {
+		e := newError(CodeUseDPoPNonce, ErrDPoPNonce, "the DPoP proof must carry the server's current nonce")
+		e.Scheme, e.DPoPNonce = "DPoP", d.nonces.Current(now)
+		return "", e
+	}
+	jkt, err := thumbprint(key.key)
+	if err != nil {
+		return "", proofError("the DPoP proof's key has no thumbprint")
+	}
+	fresh, err := d.replay.Remember(ctx, replayKey(jkt, p.jti), 2*d.window)
+	switch {
+	case err != nil:
+		return "", &Error{Err: fmt.Errorf("%w: %w", ErrReplayStoreUnavailable, err), Description: "DPoP proofs cannot be checked for replay now", RetryAfter: time.Second, Scheme: "DPoP"}
+	case !fresh:
+		return "", proofError("the DPoP proof was used before")
+	}
+	return jkt, nil
+}
+
+// requestURL is the URL a proof must name: the configured origin (or the
+// trusted proxy's) and the request's path, normalised.
+func (d *dpopCheck) requestURL(r Request) (string, *Error) {
+	base := d.publicURL
+	if d.forwarded {
+		proto, host := firstValue(r.Header("X-Forwarded-Proto")), firstValue(r.Header("X-Forwarded-Host"))
+		if proto != "" && host != "" {
+			base = proto + "://" + host
+		}
+	}
+	if base == "" {
+		return "", proofError("this API cannot tell which URL the request was sent to")
+	}
+	u, err := dpop.NormalizeURL(base + r.Path())
+	if err != nil {
+		return "", proofError("the request's URL cannot be rebuilt")
+	}
+	return u, nil
+}
+
+func firstValue(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	first, _, _ := strings.Cut(v[0], ",")
+	return strings.TrimSpace(first)
+}
+
+// thumbprint is the RFC 7638 SHA-256 thumbprint of a public key, as
+// cnf.jkt carries it.
+func thumbprint(key crypto.PublicKey) (string, error) {
+	tp, err := (&jose.JSONWebKey{Key: key}).Thumbprint(crypto.SHA256)
+	if err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(tp), nil
+}
+
+// replayKey names a proof in the replay store: a hash, so that the store
+// holds nothing a client sent.
+func replayKey(jkt, jti string) string {
+	sum := sha256.Sum256([]byte(jkt + "\x00" + jti))
+	return "bouncer:dpop:" + hex.EncodeToString(sum[:])
+}
+
+// nextNonce is the nonce to send with an accepted request, or "".
+func (d *dpopCheck) nextNonce() string {
+	if d == nil || d.nonces == nil {
+		return ""
+	}
+	return d.nonces.Current(d.now())
+}
+
+// AcceptHeaders is implemented by Checkers that add headers to the answers
+// of accepted requests: the DPoP-Nonce to use next, when server nonces are
+// on. Adapters set them before the handler runs.
+type AcceptHeaders interface {
+	AcceptHeader() http.Header
+}
+
+// AcceptHeader is the header to add to an accepted request's answer, or
+// nil.
+func (v *Verifier) AcceptHeader() http.Header {
+	if n := v.dpop.nextNonce(); n != "" {
+		return http.Header{http.CanonicalHeaderKey("DPoP-Nonce"): {n}}
+	}
+	return nil
+}
