@@ -44,6 +44,13 @@
 //
 // A MultiVerifier reports key events through each issuer's Config.Observer
 // and decisions through the first one's: set the same Observer on all.
+//
+// Spans are annotated by ObserveContext, for package bearer to call with
+// each decision and its request's context (see Observer.ObserveContext):
+// the span already in the context gets bouncer.outcome, bouncer.reason,
+// bouncer.issuer (the one that vouched, a tenant's own under a template),
+// bouncer.cached and, when known, bouncer.client_id, bouncer.kid,
+// bouncer.alg and bouncer.required_scope (the scopes a denial asked for).
 package bearerotel
 
 import (
@@ -147,6 +154,18 @@ func New(opts ...Option) (*Observer, error) {
 
 // Observe records e. Package bearer calls it for every event.
 func (o *Observer) Observe(e bearer.Event) { o.record(context.Background(), e) }
+
+// ObserveContext records e, as Observe does, and when ctx holds a
+// recording span, puts the decision on it (see annotate). ctx also lets an
+// SDK with exemplars link the measurements to the trace.
+//
+// It implements bearer.ContextObserver, the optional interface through
+// which package bearer hands decisions over with the request's context;
+// until package bearer calls it, applications get metrics alone.
+func (o *Observer) ObserveContext(ctx context.Context, e bearer.Event) {
+	o.record(ctx, e)
+	annotate(ctx, e)
+}
 
 func (o *Observer) record(ctx context.Context, e bearer.Event) {
 	issuer := o.issuers.configured(e.Issuer)
