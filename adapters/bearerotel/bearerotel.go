@@ -80,8 +80,9 @@ type Observer struct {
 	introspection metric.Int64Counter
 	sharedCache   metric.Int64Counter
 
-	issuers issuers
-	ages    ages
+	issuers   issuers
+	ages      ages
+	decisions decisions
 }
 
 var _ bearer.Observer = (*Observer)(nil)
@@ -184,27 +185,6 @@ func (o *Observer) record(ctx context.Context, e bearer.Event) {
 	case bearer.EventSharedCacheFailed:
 		o.sharedCache.Add(ctx, 1, metric.WithAttributes(attribute.String("bouncer.issuer", issuer)))
 	}
-}
-
-func (o *Observer) decision(ctx context.Context, e bearer.Event, issuer string) {
-	outcome := attribute.String("bouncer.outcome", e.Kind.String())
-	iss := attribute.String("bouncer.issuer", issuer)
-	cached := attribute.Bool("bouncer.cached", e.Cached)
-	if e.Reason == "" {
-		o.requests.Add(ctx, 1, metric.WithAttributes(outcome, iss, cached))
-	} else {
-		o.requests.Add(ctx, 1, metric.WithAttributes(outcome, attribute.String("bouncer.reason", e.Reason), iss, cached))
-	}
-	o.duration.Record(ctx, e.Duration.Seconds(), metric.WithAttributes(outcome, iss, cached))
-	// These refusals end before the token cache is reached.
-	if e.Reason == "missing_token" || e.Reason == "invalid_request" {
-		return
-	}
-	result := "miss"
-	if e.Cached {
-		result = "hit"
-	}
-	o.lookups.Add(ctx, 1, metric.WithAttributes(attribute.String("bouncer.result", result), iss))
 }
 
 func isDecision(k bearer.EventKind) bool {

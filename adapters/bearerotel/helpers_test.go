@@ -23,7 +23,7 @@ var (
 
 // newObserver returns an Observer recording into a reader the test
 // collects from.
-func newObserver(t *testing.T, opts ...bearerotel.Option) (*bearerotel.Observer, *sdkmetric.ManualReader) {
+func newObserver(t testing.TB, opts ...bearerotel.Option) (*bearerotel.Observer, *sdkmetric.ManualReader) {
 	t.Helper()
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
