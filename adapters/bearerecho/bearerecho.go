@@ -103,6 +103,9 @@ func (m *Middleware) Require(policies ...bearer.Policy) echo.MiddlewareFunc {
 			if err != nil {
 				return m.onError(c, err)
 			}
+			for k, v := range bearer.AcceptHeaderOf(m.checker) {
+				c.Response().Header()[k] = v
+			}
 			c.Set(claimsKey, claims)
 			c.SetRequest(r.WithContext(bearer.NewContext(r.Context(), claims)))
 			return next(c)

@@ -96,6 +96,9 @@ func (m *Middleware) check(c *fiber.Ctx, policies []bearer.Policy) error {
 	if err != nil {
 		return m.onError(c, err)
 	}
+	for k, vs := range bearer.AcceptHeaderOf(m.checker) {
+		c.Set(k, vs[0])
+	}
 	c.Locals(claimsKey{}, claims)
 	c.SetUserContext(bearer.NewContext(c.UserContext(), claims))
 	return c.Next()

@@ -105,6 +105,9 @@ func (m *Middleware) check(c *gin.Context, policies []bearer.Policy) {
 		c.Abort()
 		return
 	}
+	for k, v := range bearer.AcceptHeaderOf(m.checker) {
+		c.Writer.Header()[k] = v
+	}
 	c.Set(claimsKey, claims)
 	c.Request = c.Request.WithContext(bearer.NewContext(c.Request.Context(), claims))
 }

@@ -33,6 +33,7 @@ import (
 	"strings"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 
 	"github.com/bouncer-go/bouncer/core/bearer"
 )
@@ -161,6 +162,13 @@ func (i *Interceptor) check(ctx context.Context, method string) (context.Context
 	claims, err := i.checker.Check(ctx, request{ctx: ctx, method: method}, policies...)
 	switch {
 	case err == nil:
+		if h := bearer.AcceptHeaderOf(i.checker); h != nil {
+			md := metadata.MD{}
+			for k, v := range h {
+				md.Set(k, v...)
+			}
+			_ = grpc.SetHeader(ctx, md) // the DPoP-Nonce to use next
+		}
 		return bearer.NewContext(ctx, claims), nil
 	case errors.Is(err, bearer.ErrMissingToken) && lookup(i.optional, method):
 		return ctx, nil

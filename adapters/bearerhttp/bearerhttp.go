@@ -81,6 +81,9 @@ func (m *Middleware) Require(policies ...bearer.Policy) func(http.Handler) http.
 			c, err := m.checker.Check(r.Context(), bearer.HTTPRequest(r), policies...)
 			switch {
 			case err == nil:
+				for k, v := range bearer.AcceptHeaderOf(m.checker) {
+					w.Header()[k] = v
+				}
 				next.ServeHTTP(w, r.WithContext(bearer.NewContext(r.Context(), c)))
 			case m.optional && errors.Is(err, bearer.ErrMissingToken):
 				next.ServeHTTP(w, r)

@@ -294,6 +294,15 @@ type AcceptHeaders interface {
 	AcceptHeader() http.Header
 }
 
+// AcceptHeaderOf is the header c adds to accepted answers, or nil: what
+// every adapter sets before the handler runs.
+func AcceptHeaderOf(c Checker) http.Header {
+	if a, ok := c.(AcceptHeaders); ok {
+		return a.AcceptHeader()
+	}
+	return nil
+}
+
 // AcceptHeader is the header to add to an accepted request's answer, or
 // nil.
 func (v *Verifier) AcceptHeader() http.Header {
