@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/bouncer-go/bouncer/core/bearer"
@@ -84,7 +85,13 @@ func (x *explanation) audienceHint() string {
 	if len(aud) == 0 {
 		return fmt.Sprintf("the token has no aud claim: have the issuer put %s in aud (Keycloak: an audience mapper on the client; others: ask with --audience or --resource)", quoteList(x.opts.audiences))
 	}
-	return fmt.Sprintf("set --audience to one of the token's aud values: %s; or have the issuer put %s in aud (Keycloak: add an audience mapper to the calling client; Entra: the API's application ID URI or client ID; others: request the token with audience or resource)", quoteList(aud), quoteList(x.opts.audiences))
+	s := fmt.Sprintf("set --audience to one of the token's aud values: %s, if the token is meant for this API; else have the issuer put %s in aud (Keycloak: add an audience mapper to the calling client; Entra: the API's application ID URI or client ID; others: request the token with audience or resource)", quoteList(aud), quoteList(x.opts.audiences))
+	if slices.Contains(aud, "account") {
+		// Keycloak adds its account console's audience to tokens by
+		// default; accepting it would accept tokens for every client.
+		s += `. Keycloak's "account" is its own account console, not this API: do not configure it`
+	}
+	return s
 }
 
 func (x *explanation) unavailableHint() string {
