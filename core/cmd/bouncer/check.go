@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
@@ -121,7 +120,7 @@ func (c *cli) readToken(positional []string) (string, error) {
 				fmt.Fprintln(c.stderr, "bouncer check: reading the token from standard input (end with Ctrl-D)")
 			}
 		}
-		b, err := io.ReadAll(io.LimitReader(bufio.NewReader(c.stdin), 4<<20))
+		b, err := io.ReadAll(io.LimitReader(c.stdin, 4<<20))
 		if err != nil {
 			return "", fmt.Errorf("reading the token: %w", err)
 		}

@@ -56,12 +56,15 @@ func (x *explanation) detail(name string, failed bool) string {
 
 func (x *explanation) kind(failed bool) string {
 	t := x.token
-	if !failed {
-		s := "an access token: no ID-token claims (nonce, at_hash…), no cnf binding"
-		if t.typClaim != "" {
-			s += fmt.Sprintf("; typ claim %q", t.typClaim)
-		}
-		return s
+	switch {
+	case !failed && len(t.idMarks) > 0:
+		// Keycloak's access tokens may carry a nonce; their typ claim
+		// says what they are.
+		return fmt.Sprintf("an access token by its typ claim %q, though it carries %s; no cnf binding", t.typClaim, strings.Join(t.idMarks, ", "))
+	case !failed && t.typClaim != "":
+		return fmt.Sprintf("an access token: typ claim %q, no cnf binding", t.typClaim)
+	case !failed:
+		return "an access token: no ID-token claims (nonce, at_hash…), no cnf binding"
 	}
 	var seen []string
 	if t.typClaim != "" {

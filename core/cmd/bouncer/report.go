@@ -93,8 +93,7 @@ func (x *explanation) verdict() string {
 	return fmt.Sprintf("✗ %s (%s, reason %s): %s", what, status, bearer.Reason(e), e.Description)
 }
 
-// wrap breaks text into lines of at most width columns, each
-// indented.
+// wrap breaks text into indented lines of at most width columns.
 func wrap(text, indent string, width int) string {
 	var b strings.Builder
 	line := indent
