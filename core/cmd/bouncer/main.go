@@ -51,7 +51,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // cli is what one invocation runs with: its streams, the client of the
-// command's own fetches and the environment, all replaceable in tests.
+// command's own fetches and the environment, gathered so that commands
+// run in-process, in tests too.
 type cli struct {
 	stdin  io.Reader
 	stdout io.Writer

@@ -32,6 +32,7 @@ func (x *explanation) result() checkResult {
 func (x *explanation) writeJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // read by people too: keep &, < and > as they are
 	return enc.Encode(x.result())
 }
 
