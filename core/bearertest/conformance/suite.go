@@ -35,6 +35,7 @@ type testCase struct {
 	contentType string
 	body        string
 	status      int
+	repeat      bool // send twice, judge the second (a replayed DPoP proof)
 }
 
 // Run sends every case to the servers serve starts and checks the status,
@@ -59,13 +60,20 @@ func Run(t *testing.T, serve Serve) {
 		{"form tokens only", func(c *bearer.Config) { c.AllowFormToken = true }, formOnlyCases},
 		{"header and cookie tokens", func(c *bearer.Config) { c.TokenHeader, c.TokenCookie = TokenHeader, TokenCookie }, sourceCases},
 		{"resource metadata in challenges", func(c *bearer.Config) { c.ResourceMetadata, _ = Metadata.URL() }, metadataCases},
+		{"DPoP", func(c *bearer.Config) { c.DPoP = &bearer.DPoP{PublicURL: PublicURL} }, dpopCases},
+		{"DPoP required, with nonces", func(c *bearer.Config) {
+			c.DPoP = &bearer.DPoP{PublicURL: PublicURL, Mode: bearer.DPoPRequired, NonceSecret: nonceSecret}
+		}, dpopNonceCases},
+		{"certificate-bound tokens", func(c *bearer.Config) { c.ClientCertHeader = ClientCertHeader }, mtlsCases},
 	}
 	for _, s := range suites {
 		t.Run(s.name, func(t *testing.T) {
-			v := newVerifier(t, iss.URL(), s.edit)
+			// The reference is a twin of the verifier served: DPoP proofs
+			// are one-time, so each must see every request once.
+			v, twin := newVerifier(t, iss.URL(), s.edit), newVerifier(t, iss.URL(), s.edit)
 			base := serve(t, v)
 			for _, tc := range s.cases(t, iss) {
-				t.Run(tc.name, func(t *testing.T) { check(t, client, base, v, tc) })
+				t.Run(tc.name, func(t *testing.T) { check(t, client, base, twin, tc) })
 			}
 		})
 	}
@@ -109,6 +117,10 @@ var serverHeaders = []string{"Date", "Content-Length"}
 
 func check(t *testing.T, client *http.Client, base string, v *bearer.Verifier, tc testCase) {
 	t.Helper()
+	if tc.repeat {
+		reference(v, tc)
+		send(t, client, base, tc)
+	}
 	claims, want := reference(v, tc)
 	if want.Status != tc.status {
 		t.Fatalf("the suite expects %d but package bearer answers %d", tc.status, want.Status)
@@ -123,6 +135,11 @@ func check(t *testing.T, client *http.Client, base string, v *bearer.Verifier, t
 		}
 		if c := resp.Header.Get("WWW-Authenticate"); c != "" {
 			t.Fatalf("accepted request got a challenge %q", c)
+		}
+		for name, values := range bearer.AcceptHeaderOf(v) {
+			if got := resp.Header.Values(name); !slices.Equal(got, values) {
+				t.Errorf("accepted: %s = %q; want %q", name, got, values)
+			}
 		}
 		return
 	}
