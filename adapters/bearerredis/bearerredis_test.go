@@ -2,6 +2,10 @@ package bearerredis_test
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -116,5 +120,55 @@ func TestFleetSharesIntrospection(t *testing.T) {
 	}
 	if failures.Load() == 0 {
 		t.Fatal("the Redis outage was not reported")
+	}
+}
+
+// Two replicas of an API on loopback share one Redis as their DPoP replay
+// store: a proof accepted by one, replayed against the other, is refused.
+func TestFleetRefusesReplayedProofs(t *testing.T) {
+	rdb, _ := startRedis(t)
+	iss, err := bearertest.NewIssuer(bearertest.WithAudience("country-api"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(iss.Close)
+	key, _ := bearertest.NewKey("ES256")
+	tok := iss.MustMint(t, map[string]any{"cnf": map[string]any{"jkt": key.Thumbprint()}})
+	store := bearerredis.New(rdb, bearerredis.WithPrefix("fleet:"))
+	replica := func() string {
+		v, err := bearer.New(bearer.Config{Issuer: iss.URL(), Audiences: []string{"country-api"},
+			DPoP: &bearer.DPoP{PublicURL: "https://api.example.com", Replay: store}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if _, err := v.Check(r.Context(), bearer.HTTPRequest(r)); err != nil {
+				resp := v.Response(err)
+				w.WriteHeader(resp.Status)
+				_, _ = w.Write(resp.Body)
+			}
+		}))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	a, b := replica(), replica()
+	proof, _ := key.DPoPProof(http.MethodGet, "https://api.example.com/country", tok, "")
+	call := func(base string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, base+"/country", nil)
+		req.Header.Set("Authorization", "DPoP "+tok)
+		req.Header.Set("DPoP", proof)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, body := call(a); code != 200 {
+		t.Fatalf("first use on replica A: %d %s", code, body)
+	}
+	if code, body := call(b); code != 401 || !strings.Contains(body, "used before") {
+		t.Fatalf("replay on replica B: %d %s", code, body)
 	}
 }

@@ -263,3 +263,53 @@ func errorIs(err, target error) bool {
 	e, ok := err.(*Error)
 	return ok && e.Unwrap() == target
 }
+
+// FuzzParseProof holds the DPoP proof reader to its rules: whatever it
+// accepts is a compact JWS with canonical segments, typ dpop+jwt, a jwk
+// object, no crit, enc or b64, and claims read under their exact names.
+func FuzzParseProof(f *testing.F) {
+	for _, h := range []string{
+		`{"typ":"dpop+jwt","alg":"ES256","jwk":{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}}`,
+		`{"typ":"JWT","alg":"ES256","jwk":{}}`, `{"typ":"dpop+jwt","alg":"ES256","jwk":{},"jwk":{}}`, `{"typ":"dpop+jwt","alg":"ES256"}`,
+		`{"typ":"dpop+jwt","alg":"ES256","jwk":"x"}`, `{"typ":"dpop+jwt","alg":"ES256","jwk":{},"crit":["x"]}`,
+	} {
+		f.Add(base64.RawURLEncoding.EncodeToString([]byte(h)) + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"jti":"j","htm":"GET","htu":"https://a/b","iat":1700000000,"ath":"x"}`)) + ".c2ln")
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, e := parseProof(s)
+		if e != nil {
+			if !errorIs(e, ErrDPoPProof) {
+				t.Fatalf("refusal %v is not invalid_dpop_proof", e)
+			}
+			return
+		}
+		segs := strings.Split(s, ".")
+		if len(segs) != 3 {
+			t.Fatalf("accepted %d segments", len(segs))
+		}
+		header, err := b64.DecodeString(segs[0])
+		if err != nil || base64.RawURLEncoding.EncodeToString(header) != segs[0] || !oneReading(header) {
+			t.Fatalf("accepted header %q", header)
+		}
+		var h map[string]json.RawMessage
+		_ = json.Unmarshal(header, &h)
+		var typ string
+		_ = json.Unmarshal(h["typ"], &typ)
+		if !strings.EqualFold(typ, "dpop+jwt") || h["jwk"] == nil || h["jwk"][0] != '{' || h["crit"] != nil || h["enc"] != nil || h["b64"] != nil {
+			t.Fatalf("accepted header %s", header)
+		}
+		claims, err := b64.DecodeString(segs[1])
+		if err != nil || !oneReading(claims) {
+			t.Fatalf("accepted claims %q", claims)
+		}
+		var c map[string]json.RawMessage
+		_ = json.Unmarshal(claims, &c)
+		for name, got := range map[string]string{"jti": p.jti, "htm": p.htm, "htu": p.htu, "ath": p.ath, "nonce": p.nonce} {
+			var want string
+			_ = json.Unmarshal(c[name], &want)
+			if got != want {
+				t.Fatalf("%s %q; encoding/json reads %q", name, got, want)
+			}
+		}
+	})
+}

@@ -88,7 +88,9 @@ func NewIssuer(opts ...Option) (*Issuer, error) {
 	scheme := "http"
 	if cfg.tls {
 		scheme = "https"
-		i.srv.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
+		// A client certificate is asked for, not required: a client that
+		// presents one gets tokens bound to it (RFC 8705).
+		i.srv.TLS = &tls.Config{MinVersion: tls.VersionTLS12, ClientAuth: tls.RequestClientCert}
 		i.srv.StartTLS()
 	} else {
 		i.srv.Start()

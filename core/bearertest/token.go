@@ -1,6 +1,7 @@
 package bearertest
 
 import (
+	"crypto/sha256"
 	"mime"
 	"net/http"
 	"net/url"
@@ -93,6 +94,11 @@ func (i *Issuer) grant(w http.ResponseWriter, r *http.Request) (*tokenResponse, 
 		}
 		claims["cnf"] = map[string]any{"jkt": jkt}
 		tokenType = "DPoP"
+	} else if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		// Mutual TLS: the token is bound to the client's certificate
+		// (RFC 8705 §3).
+		sum := sha256.Sum256(r.TLS.PeerCertificates[0].Raw)
+		claims["cnf"] = map[string]any{"x5t#S256": b64(sum[:])}
 	}
 	if len(scopes) > 0 {
 		claims["scope"] = strings.Join(scopes, " ")

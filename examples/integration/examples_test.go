@@ -50,6 +50,12 @@ func TestMain(m *testing.M) {
 func startRun(t *testing.T, ex example, cfg countryapi.Config) (string, *syncBuffer) {
 	t.Helper()
 	l := listen(t)
+	return "http://" + l.Addr().String(), startOn(t, ex, cfg, l)
+}
+
+// startOn runs ex on l until the test ends (see startRun).
+func startOn(t *testing.T, ex example, cfg countryapi.Config, l net.Listener) *syncBuffer {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncBuffer{}
 	done := make(chan error, 1)
@@ -65,7 +71,7 @@ func startRun(t *testing.T, ex example, cfg countryapi.Config) (string, *syncBuf
 			t.Errorf("%s: run did not return after its context was cancelled", ex.name)
 		}
 	})
-	return "http://" + l.Addr().String(), out
+	return out
 }
 
 // startAll starts every example with cfg and returns their base URLs, in

@@ -49,6 +49,11 @@ type Config struct {
 	RedisURL string
 	// OpaqueDevTokens makes the development issuer issue opaque tokens.
 	OpaqueDevTokens bool
+	// DPoP is "allowed" (the default), "required" or "disabled".
+	DPoP string
+	// PublicURL is the URL clients reach the API at, which their DPoP
+	// proofs name. Empty means http://localhost:<port of Addr>.
+	PublicURL string
 }
 
 // Introspection is the client the API introspects tokens as.
@@ -64,7 +69,8 @@ func (c Config) Dev() bool { return c.IssuerURL == "" }
 // ConfigFromEnv reads ISSUER_URL (comma-separated for several issuers),
 // TENANTS, AUDIENCE (comma-separated), ADDR, RESOURCE_URL,
 // INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET, INTROSPECTION_URL,
-// INTROSPECTION_MAX_AGE, REDIS_URL and DEV_TOKENS (jwt or opaque) through getenv (os.Getenv, or a
+// INTROSPECTION_MAX_AGE, REDIS_URL, DPOP (allowed, required or disabled),
+// PUBLIC_URL and DEV_TOKENS (jwt or opaque) through getenv (os.Getenv, or a
 // map in tests). A real issuer needs its audience named: accepting tokens
 // for any audience would let a token meant for another API in through this
 // one.
@@ -80,7 +86,14 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			ClientSecret: getenv("INTROSPECTION_CLIENT_SECRET"),
 			URL:          strings.TrimSpace(getenv("INTROSPECTION_URL")),
 		},
-		RedisURL: strings.TrimSpace(getenv("REDIS_URL")),
+		RedisURL:  strings.TrimSpace(getenv("REDIS_URL")),
+		DPoP:      strings.TrimSpace(getenv("DPOP")),
+		PublicURL: strings.TrimSpace(getenv("PUBLIC_URL")),
+	}
+	switch cfg.DPoP {
+	case "", "allowed", "required", "disabled":
+	default:
+		return Config{}, fmt.Errorf("DPOP is %q: allowed, required or disabled", cfg.DPoP)
 	}
 	if v := strings.TrimSpace(getenv("INTROSPECTION_MAX_AGE")); v != "" {
 		d, err := time.ParseDuration(v)

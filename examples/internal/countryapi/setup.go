@@ -63,6 +63,9 @@ func NewVerifier(cfg Config, logger *slog.Logger, metadataURL string) (bearer.Ch
 	for i, iss := range issuers {
 		c := cfg.BearerConfig(logger)
 		c.Issuer, c.ResourceMetadata = iss, metadataURL
+		if cfg.PublicURL != "" {
+			c.DPoP = &bearer.DPoP{PublicURL: cfg.PublicURL, Mode: dpopMode(cfg.DPoP)}
+		}
 		if strings.Contains(iss, bearer.TenantPlaceholder) {
 			c.Tenants = cfg.Tenants
 		}
@@ -83,10 +86,25 @@ func NewVerifier(cfg Config, logger *slog.Logger, metadataURL string) (bearer.Ch
 	return bearer.NewMulti(bearer.MultiConfig{Issuers: configs, ResourceMetadata: metadataURL})
 }
 
+// dpopMode reads DPOP's values.
+func dpopMode(s string) bearer.DPoPMode {
+	switch s {
+	case "required":
+		return bearer.DPoPRequired
+	case "disabled":
+		return bearer.DPoPDisabled
+	}
+	return bearer.DPoPAllowed
+}
+
 // NewGuard builds the verifier and the metadata of the API at apiURL (the
-// resource identifier unless cfg.ResourceURL says otherwise). An API that
-// is not served over HTTP (gRPC) passes no apiURL and has no metadata.
+// resource identifier unless cfg.ResourceURL says otherwise, and the URL of
+// DPoP proofs unless cfg.PublicURL does). An API that is not served over
+// HTTP (gRPC) passes no apiURL and has no metadata.
 func NewGuard(cfg Config, logger *slog.Logger, apiURL string) (*Guard, error) {
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = apiURL
+	}
 	resource := cfg.ResourceURL
 	if resource == "" {
 		resource = apiURL

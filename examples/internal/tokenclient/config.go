@@ -26,6 +26,9 @@ type Config struct {
 	// fosite (and Auth0) grant the token's audience from; space-separated
 	// for several.
 	Audience string
+	// DPoP makes the client hold a DPoP key (RFC 9449): its token is bound
+	// to the key and every request carries a proof.
+	DPoP bool
 	// APIURL is the protected URL to GET.
 	APIURL string
 	// GRPCAddr, when set, is the address of the gRPC country API to call
@@ -34,7 +37,8 @@ type Config struct {
 }
 
 // ConfigFromEnv reads ISSUER_URL or TOKEN_URL, CLIENT_ID, CLIENT_SECRET,
-// SCOPES (space- or comma-separated), RESOURCE, AUDIENCE, API_URL and GRPC_ADDR
+// SCOPES (space- or comma-separated), RESOURCE, AUDIENCE, DPOP (1 to use
+// DPoP), API_URL and GRPC_ADDR
 // through getenv.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	cfg := Config{
@@ -45,6 +49,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		Scopes:       strings.FieldsFunc(getenv("SCOPES"), func(r rune) bool { return r == ',' || r == ' ' }),
 		Resource:     strings.TrimSpace(getenv("RESOURCE")),
 		Audience:     strings.TrimSpace(getenv("AUDIENCE")),
+		DPoP:         strings.TrimSpace(getenv("DPOP")) == "1",
 		APIURL:       strings.TrimSpace(getenv("API_URL")),
 		GRPCAddr:     strings.TrimSpace(getenv("GRPC_ADDR")),
 	}

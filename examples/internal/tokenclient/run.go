@@ -21,6 +21,20 @@ func Run(ctx context.Context, cfg Config, client *http.Client, out io.Writer) er
 	if client == nil {
 		client = &http.Client{Timeout: 15 * time.Second}
 	}
+	if cfg.DPoP {
+		base := client.Transport
+		if base == nil {
+			base = http.DefaultTransport
+		}
+		t, err := newDPoPTransport(base)
+		if err != nil {
+			return err
+		}
+		c := *client
+		c.Transport = t
+		client = &c
+		fmt.Fprintln(out, "DPoP: a fresh P-256 key; every request carries a proof")
+	}
 	tokenURL := cfg.TokenURL
 	if tokenURL == "" {
 		var err error
