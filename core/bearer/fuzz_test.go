@@ -313,3 +313,53 @@ func FuzzParseProof(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReadPath holds the dotted claim paths of ClaimMapping to
+// encoding/json: on a payload with one reading, a path reads the value
+// encoding/json finds by walking the same members.
+func FuzzReadPath(f *testing.F) {
+	f.Add([]byte(`{"realm_access":{"roles":["a","b"]}}`), "realm_access.roles")
+	f.Add([]byte(`{"app":{"perms":{"roles":"one"}}}`), "app.perms.roles")
+	f.Add([]byte(`{"permissions":["read:x"]}`), "permissions")
+	f.Add([]byte(`{"a":"flat"}`), "a.b")
+	f.Add([]byte(`{"a":{"b":7}}`), "a.b")
+	f.Fuzz(func(t *testing.T, payload []byte, path string) {
+		if !oneReading(payload) || path == "" || strings.HasPrefix(path, ".") || strings.HasSuffix(path, ".") || strings.Contains(path, "..") {
+			return
+		}
+		var got stringList
+		err := readPath(payload, path, &got)
+		// The reference: walk maps with encoding/json.
+		var v any
+		_ = json.Unmarshal(payload, &v)
+		for _, step := range strings.Split(path, ".") {
+			m, ok := v.(map[string]any)
+			if !ok {
+				v = nil
+				break
+			}
+			v = m[step]
+		}
+		var want []string
+		refOK := true
+		switch v := v.(type) {
+		case nil:
+		case string:
+			want = []string{v}
+		case []any:
+			for _, e := range v {
+				s, ok := e.(string)
+				refOK = refOK && ok
+				want = append(want, s)
+			}
+		default:
+			refOK = false
+		}
+		if (err == nil) != refOK {
+			t.Fatalf("readPath(%q, %q) = %v, %v; reference ok %v", payload, path, got, err, refOK)
+		}
+		if err == nil && !slices.Equal([]string(got), want) && !(len(got) == 0 && len(want) == 0) {
+			t.Fatalf("readPath(%q, %q) = %q; reference %q", payload, path, got, want)
+		}
+	})
+}
