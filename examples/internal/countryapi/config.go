@@ -30,20 +30,26 @@ type Config struct {
 	Audiences []string
 	// Addr is the listen address.
 	Addr string
+	// ResourceURL is the API's RFC 9728 resource identifier, for the
+	// examples that publish their metadata (examples/mcp). Empty means the
+	// URL a local client reaches the listener at: configured, never taken
+	// from a request's Host header.
+	ResourceURL string
 }
 
 // Dev reports whether the configuration asks for the development issuer.
 func (c Config) Dev() bool { return c.IssuerURL == "" }
 
-// ConfigFromEnv reads ISSUER_URL, AUDIENCE (comma-separated) and ADDR
-// through getenv (os.Getenv, or a map in tests). A real issuer needs its
+// ConfigFromEnv reads ISSUER_URL, AUDIENCE (comma-separated), ADDR and
+// RESOURCE_URL through getenv (os.Getenv, or a map in tests). A real issuer needs its
 // audience named: accepting tokens for any audience would let a token meant
 // for another API in through this one.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	cfg := Config{
-		IssuerURL: strings.TrimSpace(getenv("ISSUER_URL")),
-		Audiences: splitList(getenv("AUDIENCE")),
-		Addr:      strings.TrimSpace(getenv("ADDR")),
+		IssuerURL:   strings.TrimSpace(getenv("ISSUER_URL")),
+		Audiences:   splitList(getenv("AUDIENCE")),
+		Addr:        strings.TrimSpace(getenv("ADDR")),
+		ResourceURL: strings.TrimSpace(getenv("RESOURCE_URL")),
 	}
 	if cfg.Addr == "" {
 		cfg.Addr = DefaultAddr
