@@ -91,11 +91,21 @@ func newGuarded(t *testing.T, verify auth.TokenVerifier, require func(auth.Token
 	return base, metadataURL
 }
 
-// TestRequire drives the SDK's middleware, as Require wraps it, over HTTP,
-// and checks the answers it gives for bouncer's verdicts.
+// TestRequire drives the SDK's middleware over HTTP, alone and as Require
+// wraps it, and checks the answers it gives for bouncer's verdicts: the
+// same from both.
 func TestRequire(t *testing.T) {
+	for name, require := range map[string]func(auth.TokenVerifier, *auth.RequireBearerTokenOptions) func(http.Handler) http.Handler{
+		"Require":            bearermcp.Require,
+		"RequireBearerToken": auth.RequireBearerToken,
+	} {
+		t.Run(name, func(t *testing.T) { testRequire(t, require) })
+	}
+}
+
+func testRequire(t *testing.T, require func(auth.TokenVerifier, *auth.RequireBearerTokenOptions) func(http.Handler) http.Handler) {
 	iss := newIssuer(t)
-	base, metadataURL := newGuarded(t, bearermcp.TokenVerifier(newVerifier(t, iss)), bearermcp.Require)
+	base, metadataURL := newGuarded(t, bearermcp.TokenVerifier(newVerifier(t, iss)), require)
 	challenge := fmt.Sprintf("Bearer resource_metadata=%q, scope=%q", metadataURL, scopeRead)
 	if metadataURL != base+bearer.WellKnownMetadataPath {
 		t.Fatalf("resource_metadata %s", metadataURL)
