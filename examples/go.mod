@@ -10,6 +10,7 @@ require (
 	github.com/bouncer-go/bouncer/adapters/bearergin v0.0.0
 	github.com/bouncer-go/bouncer/adapters/bearergrpc v0.0.0
 	github.com/bouncer-go/bouncer/adapters/bearerhttp v0.0.0
+	github.com/bouncer-go/bouncer/adapters/bearermcp v0.0.0
 	github.com/bouncer-go/bouncer/core v0.0.0
 )
 
@@ -19,6 +20,7 @@ require (
 	github.com/gofiber/fiber/v3 v3.1.0
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/labstack/echo/v5 v5.4.4
+	github.com/modelcontextprotocol/go-sdk v1.8.0
 	github.com/redis/go-redis/v9 v9.23.0
 	golang.org/x/oauth2 v0.37.0
 	google.golang.org/grpc v1.84.0
@@ -49,6 +51,7 @@ require (
 	github.com/goccy/go-yaml v1.19.2 // indirect
 	github.com/gofiber/schema v1.7.0 // indirect
 	github.com/gofiber/utils/v2 v2.0.2 // indirect
+	github.com/google/jsonschema-go v0.4.3 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/json-iterator/go v1.1.12 // indirect
 	github.com/klauspost/compress v1.18.4 // indirect
@@ -65,16 +68,20 @@ require (
 	github.com/quic-go/qpack v0.6.0 // indirect
 	github.com/quic-go/quic-go v0.59.0 // indirect
 	github.com/rivo/uniseg v0.2.0 // indirect
+	github.com/segmentio/asm v1.1.3 // indirect
+	github.com/segmentio/encoding v0.5.4 // indirect
 	github.com/tinylib/msgp v1.6.3 // indirect
 	github.com/twitchyliquid64/golang-asm v0.15.1 // indirect
 	github.com/ugorji/go/codec v1.3.1 // indirect
 	github.com/valyala/bytebufferpool v1.0.0 // indirect
 	github.com/valyala/fasthttp v1.69.0 // indirect
 	github.com/valyala/fasttemplate v1.2.2 // indirect
+	github.com/yosida95/uritemplate/v3 v3.0.2 // indirect
 	go.mongodb.org/mongo-driver/v2 v2.5.0 // indirect
 	golang.org/x/arch v0.22.0 // indirect
 	golang.org/x/crypto v0.54.0 // indirect
 	golang.org/x/net v0.57.0 // indirect
+	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.40.0 // indirect
 	golang.org/x/time v0.15.0 // indirect
@@ -89,6 +96,7 @@ replace (
 	github.com/bouncer-go/bouncer/adapters/bearergin => ../adapters/bearergin
 	github.com/bouncer-go/bouncer/adapters/bearergrpc => ../adapters/bearergrpc
 	github.com/bouncer-go/bouncer/adapters/bearerhttp => ../adapters/bearerhttp
+	github.com/bouncer-go/bouncer/adapters/bearermcp => ../adapters/bearermcp
 	github.com/bouncer-go/bouncer/core => ../core
 )
 

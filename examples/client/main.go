@@ -14,6 +14,8 @@
 //	API_URL        what to call (default http://localhost:8091/country/code/AUS)
 //	GRPC_ADDR      or the address of the gRPC country API (examples/grpc) to
 //	               call GetCountry AUS on; plaintext on loopback, TLS elsewhere
+//	MCP_URL        or the endpoint of the MCP country server (examples/mcp)
+//	               whose lookup_country tool to call for AUS
 //
 // The work is done by package tokenclient, which the examples' tests run
 // too.

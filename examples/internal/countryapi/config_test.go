@@ -23,8 +23,8 @@ func TestConfigFromEnv(t *testing.T) {
 		},
 		{
 			name: "development issuer with an audience",
-			env:  map[string]string{"AUDIENCE": "orders-api", "ADDR": "127.0.0.1:9000"},
-			want: Config{Audiences: []string{"orders-api"}, Addr: "127.0.0.1:9000"},
+			env:  map[string]string{"AUDIENCE": "orders-api", "ADDR": "127.0.0.1:9000", "RESOURCE_URL": " http://127.0.0.1:9000/mcp "},
+			want: Config{Audiences: []string{"orders-api"}, Addr: "127.0.0.1:9000", ResourceURL: "http://127.0.0.1:9000/mcp"},
 		},
 		{
 			name: "real issuer, several audiences",
@@ -53,7 +53,7 @@ func TestConfigFromEnv(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.IssuerURL != c.want.IssuerURL || got.Addr != c.want.Addr || !slices.Equal(got.Audiences, c.want.Audiences) {
+			if got.IssuerURL != c.want.IssuerURL || got.Addr != c.want.Addr || got.ResourceURL != c.want.ResourceURL || !slices.Equal(got.Audiences, c.want.Audiences) {
 				t.Errorf("got %+v, want %+v", got, c.want)
 			}
 			if got.Dev() != (c.want.IssuerURL == "") {

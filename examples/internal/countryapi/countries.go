@@ -2,6 +2,10 @@ package countryapi
 
 import "strings"
 
+// LookupCountryTool is the MCP tool of examples/mcp that looks a country
+// up by its code, as GET /country/code/{code} does.
+const LookupCountryTool = "lookup_country"
+
 // Country is the answer of GET /country/code/{code}.
 type Country struct {
 	Code string `json:"code"`

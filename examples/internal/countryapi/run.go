@@ -31,12 +31,16 @@ func Run(ctx context.Context, l net.Listener, cfg Config, logger *slog.Logger, o
 }
 
 // HTTPServer serves h with net/http, for frameworks whose router is an
-// http.Handler.
-func HTTPServer(h http.Handler, logger *slog.Logger) Server {
+// http.Handler. The onShutdown functions run when shutdown begins, to end
+// what never goes idle by itself, such as an MCP server's event streams.
+func HTTPServer(h http.Handler, logger *slog.Logger, onShutdown ...func()) Server {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: ReadHeaderTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	for _, f := range onShutdown {
+		srv.RegisterOnShutdown(f)
 	}
 	return Server{Serve: srv.Serve, Shutdown: srv.Shutdown}
 }

@@ -34,12 +34,14 @@ type Config struct {
 	// GRPCAddr, when set, is the address of the gRPC country API to call
 	// instead of APIURL.
 	GRPCAddr string
+	// MCPURL, when set, is the endpoint of the MCP country server whose
+	// tool to call instead of APIURL.
+	MCPURL string
 }
 
 // ConfigFromEnv reads ISSUER_URL or TOKEN_URL, CLIENT_ID, CLIENT_SECRET,
 // SCOPES (space- or comma-separated), RESOURCE, AUDIENCE, DPOP (1 to use
-// DPoP), API_URL and GRPC_ADDR
-// through getenv.
+// DPoP), API_URL, GRPC_ADDR and MCP_URL through getenv.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	cfg := Config{
 		IssuerURL:    strings.TrimSpace(getenv("ISSUER_URL")),
@@ -52,6 +54,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		DPoP:         strings.TrimSpace(getenv("DPOP")) == "1",
 		APIURL:       strings.TrimSpace(getenv("API_URL")),
 		GRPCAddr:     strings.TrimSpace(getenv("GRPC_ADDR")),
+		MCPURL:       strings.TrimSpace(getenv("MCP_URL")),
 	}
 	if cfg.APIURL == "" {
 		cfg.APIURL = DefaultAPIURL

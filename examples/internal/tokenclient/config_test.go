@@ -14,13 +14,14 @@ func TestConfigFromEnv(t *testing.T) {
 		"SCOPES":        "country.read, customer.read  orders.read",
 		"RESOURCE":      "urn:example:api",
 		"AUDIENCE":      "country-api",
+		"MCP_URL":       " http://localhost:8091/mcp ",
 	}
 	got, err := ConfigFromEnv(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.IssuerURL != env["ISSUER_URL"] || got.ClientID != "country-client" || got.ClientSecret != "s e:c" ||
-		got.Resource != "urn:example:api" || got.Audience != "country-api" || got.APIURL != DefaultAPIURL ||
+		got.Resource != "urn:example:api" || got.Audience != "country-api" || got.APIURL != DefaultAPIURL || got.MCPURL != "http://localhost:8091/mcp" ||
 		!slices.Equal(got.Scopes, []string{"country.read", "customer.read", "orders.read"}) {
 		t.Errorf("got %+v", got)
 	}

@@ -20,10 +20,6 @@ import (
 	"github.com/bouncer-go/bouncer/examples/internal/countryapi"
 )
 
-// grpcCountry is the country the gRPC call asks for, the one of
-// DefaultAPIURL.
-const grpcCountry = "AUS"
-
 // callGRPC calls GetCountry at addr with the tokens of ts, printing the
 // status, the challenge of a refusal, and the answer as the HTTP API
 // writes it. An address on loopback is called in plaintext, as the
@@ -40,9 +36,9 @@ func callGRPC(ctx context.Context, ts oauth2.TokenSource, addr string, out io.Wr
 	}
 	defer conn.Close()
 
-	fmt.Fprintf(out, "GetCountry %s at %s\n", grpcCountry, addr)
+	fmt.Fprintf(out, "GetCountry %s at %s\n", lookupCode, addr)
 	var trailer metadata.MD
-	c, err := countrypb.NewCountryServiceClient(conn).GetCountry(ctx, &countrypb.GetCountryRequest{Code: grpcCountry}, grpc.Trailer(&trailer))
+	c, err := countrypb.NewCountryServiceClient(conn).GetCountry(ctx, &countrypb.GetCountryRequest{Code: lookupCode}, grpc.Trailer(&trailer))
 	st := status.Convert(err)
 	fmt.Fprintf(out, "%s\n", st.Code())
 	if err != nil {

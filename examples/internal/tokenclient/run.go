@@ -12,10 +12,15 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 )
 
+// lookupCode is the country the gRPC and MCP calls ask for, the one of
+// DefaultAPIURL.
+const lookupCode = "AUS"
+
 // Run gets a token as cfg says and GETs cfg.APIURL with it, or calls the
-// gRPC API at cfg.GRPCAddr when that is set, printing to out what it does,
-// the API's status and its body; never the token or the secret. It fails
-// unless the API answers 2xx (or OK). A nil client means one with a 15s
+// gRPC API at cfg.GRPCAddr or the MCP server at cfg.MCPURL when one is
+// set, printing to out what it does, the API's status and its body; never
+// the token or the secret. It fails unless the API answers 2xx (or OK, or
+// the tool's answer). A nil client means one with a 15s
 // timeout.
 func Run(ctx context.Context, cfg Config, client *http.Client, out io.Writer) error {
 	if client == nil {
@@ -73,8 +78,11 @@ func Run(ctx context.Context, cfg Config, client *http.Client, out io.Writer) er
 
 	// The oauth2 client wraps client and sends the cached token with every
 	// request, as a long-running service would.
-	if cfg.GRPCAddr != "" {
+	switch {
+	case cfg.GRPCAddr != "":
 		return callGRPC(ctx, ts, cfg.GRPCAddr, out)
+	case cfg.MCPURL != "":
+		return callMCP(ctx, oauth2.NewClient(ctx, ts), cfg.MCPURL, out)
 	}
 	return call(ctx, oauth2.NewClient(ctx, ts), cfg.APIURL, out)
 }
