@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -105,7 +107,22 @@ type dpopCheck struct {
 	replay    ReplayStore
 	nonces    *dpop.Nonces
 	now       func() time.Time
+	keys      sync.Map // a proof's jwk (its JSON) → *proofKey
+	keyCount  atomic.Int64
 }
+
+// proofKey is a client's parsed DPoP key and its thumbprint. A client
+// proves every request with the same key, so it is parsed once: reading a
+// JWK and hashing its thumbprint cost a fifth of a proof's check.
+type proofKey struct {
+	key *publicKey
+	jkt string
+}
+
+// maxProofKeys bounds the remembered client keys. Anyone can make keys, so
+// once full the cache takes no more: new clients then pay for parsing, and
+// nobody is refused.
+const maxProofKeys = 4096
 
 func newDPoPCheck(cfg DPoP, now func() time.Time, insecure bool) (*dpopCheck, error) {
 	if cfg.Mode < DPoPAllowed || cfg.Mode > DPoPDisabled {
@@ -185,9 +202,9 @@ func (d *dpopCheck) checkProof(ctx context.Context, r Request, token string) (st
 	if !ok {
 		return "", proofError("the DPoP proof's algorithm is not accepted")
 	}
-	key, err := parseJWK(p.jwk)
-	if err != nil {
-		return "", proofError("the DPoP proof's jwk is not a usable public key: %v", err)
+	key, jkt, e := d.proofKey(p.jwk)
+	if e != nil {
+		return "", e
 	}
 	if !alg.fits(key.key) || (key.alg != "" && key.alg != alg.name) {
 		return "", proofError("the DPoP proof's algorithm does not fit its key")
@@ -220,10 +237,6 @@ func (d *dpopCheck) checkProof(ctx context.Context, r Request, token string) (st
 		e.Scheme, e.DPoPNonce = "DPoP", d.nonces.Current(now)
 		return "", e
 	}
-	jkt, err := thumbprint(key.key)
-	if err != nil {
-		return "", proofError("the DPoP proof's key has no thumbprint")
-	}
 	fresh, err := d.replay.Remember(ctx, replayKey(jkt, p.jti), 2*d.window)
 	switch {
 	case err != nil:
@@ -232,6 +245,29 @@ func (d *dpopCheck) checkProof(ctx context.Context, r Request, token string) (st
 		return "", proofError("the DPoP proof was used before")
 	}
 	return jkt, nil
+}
+
+// proofKey reads a proof's jwk, from memory when the same key was read
+// before.
+func (d *dpopCheck) proofKey(jwk []byte) (*publicKey, string, *Error) {
+	if k, ok := d.keys.Load(string(jwk)); ok {
+		pk := k.(*proofKey)
+		return pk.key, pk.jkt, nil
+	}
+	key, err := parseJWK(jwk)
+	if err != nil {
+		return nil, "", proofError("the DPoP proof's jwk is not a usable public key: %v", err)
+	}
+	jkt, err := thumbprint(key.key)
+	if err != nil {
+		return nil, "", proofError("the DPoP proof's key has no thumbprint")
+	}
+	if d.keyCount.Load() < maxProofKeys {
+		if _, loaded := d.keys.LoadOrStore(string(jwk), &proofKey{key, jkt}); !loaded {
+			d.keyCount.Add(1)
+		}
+	}
+	return key, jkt, nil
 }
 
 // requestURL is the URL a proof must name: the configured origin (or the
