@@ -23,7 +23,7 @@
 // authorization metadata ("Bearer <token>"); a refusal is the gRPC status
 // of the HTTP answer (Unauthenticated, PermissionDenied, InvalidArgument,
 // Unavailable) with its description as the message, and the RFC 6750
-// challenge in a www-authenticate trailer.
+// challenge in a www-authenticate trailer (see Interceptor.Refuse).
 package bearergrpc
 
 import (

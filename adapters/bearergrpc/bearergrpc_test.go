@@ -263,3 +263,56 @@ func TestNewRefusesNilChecker(t *testing.T) {
 		}()
 	}
 }
+
+// A DPoP client whose proof lacks the server's nonce learns it from the
+// refusal, as the HTTP adapters send it in the DPoP-Nonce header, and is
+// accepted when it retries with it.
+func TestDPoPNonce(t *testing.T) {
+	iss, err := bearertest.NewIssuer(bearertest.WithAudience("country-api"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(iss.Close)
+	const publicURL = "https://api.example.com"
+	v, err := bearer.New(bearer.Config{Issuer: iss.URL(), Audiences: []string{"country-api"}, Logger: slog.New(slog.DiscardHandler),
+		DPoP: &bearer.DPoP{PublicURL: publicURL, NonceSecret: []byte("0123456789abcdef0123456789abcdef")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := bearertest.NewKey("ES256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := iss.MustMint(t, map[string]any{"cnf": map[string]any{"jkt": key.Thumbprint()}})
+	method := methodFor[conformance.PathAuthenticated]
+	conn := dial(t, serve(t, bearergrpc.New(v)), plaintext)
+	send := func(nonce string) (metadata.MD, metadata.MD, error) {
+		proof, err := key.DPoPProof("POST", publicURL+method, tok, nonce)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := metadata.AppendToOutgoingContext(t.Context(), "authorization", "DPoP "+tok, "dpop", proof)
+		var header metadata.MD
+		_, trailer, err := call(ctx, conn, method, grpc.Header(&header))
+		return header, trailer, err
+	}
+
+	_, trailer, err := send("")
+	if st := status.Convert(err); st.Code() != codes.Unauthenticated {
+		t.Fatalf("a proof without a nonce: %v %q", st.Code(), st.Message())
+	}
+	if c := strings.Join(trailer.Get("www-authenticate"), " "); !strings.Contains(c, "use_dpop_nonce") {
+		t.Fatalf("www-authenticate %q", c)
+	}
+	nonce := trailer.Get("dpop-nonce")
+	if len(nonce) != 1 || nonce[0] == "" {
+		t.Fatalf("dpop-nonce trailer %q: the client cannot learn the nonce", nonce)
+	}
+	header, _, err := send(nonce[0])
+	if err != nil {
+		t.Fatalf("a proof with the nonce: %v", err)
+	}
+	if n := header.Get("dpop-nonce"); len(n) != 1 || n[0] == "" {
+		t.Fatalf("dpop-nonce header %q on acceptance", n)
+	}
+}

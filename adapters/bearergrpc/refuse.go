@@ -15,12 +15,13 @@ import (
 // trailers are the headers of package bearer's answer that mean something
 // to a gRPC client. The others describe the HTTP body, which a gRPC
 // refusal does not have.
-var trailers = []string{"WWW-Authenticate", "Retry-After"}
+var trailers = []string{"WWW-Authenticate", "Retry-After", "DPoP-Nonce"}
 
 // Refuse is the default ErrorHandler: the gRPC status of package bearer's
 // answer to err, with the error's description as the message, and the
 // answer's WWW-Authenticate challenge (and Retry-After, when the issuer is
-// unavailable) as www-authenticate and retry-after trailers.
+// unavailable, and DPoP-Nonce, when a DPoP proof needs the server's nonce)
+// as www-authenticate, retry-after and dpop-nonce trailers.
 func (i *Interceptor) Refuse(ctx context.Context, err error) error {
 	resp := i.checker.Response(err)
 	md := metadata.MD{}
