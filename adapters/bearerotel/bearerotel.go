@@ -21,11 +21,10 @@
 // denied (403) or unavailable (503); bouncer.reason is bearer.Reason of the
 // refusal ("expired", "unknown_key"…) and is absent on acceptances.
 //
-// bouncer.issuer is the configured issuer (Config.Issuer), never what a
-// token claims: a token under an issuer template (bearer.TenantPlaceholder)
-// counts under the template, not under its tenant's issuer, once any event
-// of that verifier has named the template (every key fetch does). A
-// MultiVerifier's refusals name no single issuer: they carry all its
+// bouncer.issuer is the configured issuer (Config.Issuer) that package
+// bearer names in every event, never what a token claims: a token under an
+// issuer template (bearer.TenantPlaceholder) counts under the template, not
+// under its tenant's issuer. A MultiVerifier's refusals name no single issuer: they carry all its
 // issuers joined by spaces, one value per MultiVerifier. Client ids, key
 // ids and tokens are never attributes of a metric.
 //
@@ -48,7 +47,7 @@
 // Spans are annotated by ObserveContext, for package bearer to call with
 // each decision and its request's context (see Observer.ObserveContext):
 // the span already in the context gets bouncer.outcome, bouncer.reason,
-// bouncer.issuer (the one that vouched, a tenant's own under a template),
+// bouncer.issuer (the configured one that vouched, as in the metrics),
 // bouncer.cached and, when known, bouncer.client_id, bouncer.kid,
 // bouncer.alg and bouncer.required_scope (the scopes a denial asked for).
 package bearerotel
@@ -80,7 +79,6 @@ type Observer struct {
 	introspection metric.Int64Counter
 	sharedCache   metric.Int64Counter
 
-	issuers   issuers
 	ages      ages
 	decisions decisions
 }
@@ -153,7 +151,8 @@ func New(opts ...Option) (*Observer, error) {
 	return o, nil
 }
 
-// Observe records e. Package bearer calls it for every event.
+// Observe records e. Package bearer calls it for key events, and hands
+// decisions to ObserveContext.
 func (o *Observer) Observe(e bearer.Event) { o.record(context.Background(), e) }
 
 // ObserveContext records e, as Observe does, and when ctx holds a
@@ -161,19 +160,18 @@ func (o *Observer) Observe(e bearer.Event) { o.record(context.Background(), e) }
 // SDK with exemplars link the measurements to the trace.
 //
 // It implements bearer.ContextObserver, the optional interface through
-// which package bearer hands decisions over with the request's context;
-// until package bearer calls it, applications get metrics alone.
+// which package bearer hands decisions over with the request's context.
 func (o *Observer) ObserveContext(ctx context.Context, e bearer.Event) {
 	o.record(ctx, e)
 	annotate(ctx, e)
 }
 
 func (o *Observer) record(ctx context.Context, e bearer.Event) {
-	issuer := o.issuers.configured(e.Issuer)
 	if isDecision(e.Kind) {
-		o.decision(ctx, e, issuer)
+		o.decision(ctx, e)
 		return
 	}
+	issuer := e.Issuer
 	switch e.Kind {
 	case bearer.EventFetchSucceeded:
 		o.ages.fetched(issuer)

@@ -67,8 +67,8 @@ func newDecisionSets(k decisionKey) *decisionSets {
 	return s
 }
 
-func (o *Observer) decision(ctx context.Context, e bearer.Event, issuer string) {
-	s := o.decisions.of(decisionKey{e.Kind, e.Reason, issuer, e.Cached})
+func (o *Observer) decision(ctx context.Context, e bearer.Event) {
+	s := o.decisions.of(decisionKey{e.Kind, e.Reason, e.Issuer, e.Cached})
 	o.requests.Add(ctx, 1, s.requests)
 	o.duration.Record(ctx, e.Duration.Seconds(), s.duration)
 	if s.lookup != nil {

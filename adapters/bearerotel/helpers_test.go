@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http/httptest"
-	"sync"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -130,22 +129,3 @@ func reason(r string) attribute.KeyValue  { return attribute.String("bouncer.rea
 func issuer(i string) attribute.KeyValue  { return attribute.String("bouncer.issuer", i) }
 func cached(c bool) attribute.KeyValue    { return attribute.Bool("bouncer.cached", c) }
 func result(r string) attribute.KeyValue  { return attribute.String("bouncer.result", r) }
-
-// events collects what a Verifier reports, for tests that replay decisions
-// through ObserveContext.
-type events struct {
-	mu  sync.Mutex
-	all []bearer.Event
-}
-
-func (l *events) Observe(e bearer.Event) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.all = append(l.all, e)
-}
-
-func (l *events) last() bearer.Event {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.all[len(l.all)-1]
-}

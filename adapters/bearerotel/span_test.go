@@ -12,15 +12,14 @@ import (
 	"github.com/bouncer-go/bouncer/core/bearertest"
 )
 
-// Until package bearer calls ObserveContext itself, decisions are taken
-// from a real Verifier and replayed in a request's span, as it will.
+// Package bearer hands each decision to ObserveContext with the request's
+// context, whose span gets the decision.
 func TestSpanAnnotation(t *testing.T) {
 	obs, reader := newObserver(t)
 	spans := tracetest.NewSpanRecorder()
 	tracer := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans)).Tracer("test")
 	iss := newIssuer(t)
-	seen := &events{}
-	v := newVerifier(t, iss, seen)
+	v := newVerifier(t, iss, obs)
 	key, _ := iss.CurrentKey("RS256")
 	tok := iss.MustMint(t, map[string]any{"client_id": "billing", "scope": "country.read"})
 	stranger, _ := bearertest.NewKey("ES256")
@@ -29,7 +28,6 @@ func TestSpanAnnotation(t *testing.T) {
 	check := func(auth string, policies ...bearer.Policy) map[attribute.Key]attribute.Value {
 		ctx, span := tracer.Start(bg, "GET /country")
 		_, _ = v.Check(ctx, request(auth), policies...)
-		obs.ObserveContext(ctx, seen.last())
 		span.End()
 		ended := spans.Ended()
 		got := map[attribute.Key]attribute.Value{}
@@ -79,12 +77,13 @@ func TestSpanAnnotation(t *testing.T) {
 func TestNoSpan(t *testing.T) {
 	obs, reader := newObserver(t)
 	iss := newIssuer(t)
-	seen := &events{}
-	mustVerify(t, newVerifier(t, iss, seen), iss.MustMint(t, nil))
-	obs.ObserveContext(bg, seen.last())
+	v := newVerifier(t, iss, obs)
+	mustVerify(t, v, iss.MustMint(t, nil))
 	unsampled := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample())).Tracer("test")
 	ctx, span := unsampled.Start(bg, "GET /country")
-	obs.ObserveContext(ctx, seen.last())
+	if _, err := v.Verify(ctx, iss.MustMint(t, nil)); err != nil {
+		t.Fatal(err)
+	}
 	span.End()
 	wantCounts(t, collect(t, reader), "bouncer.requests", "{request}", map[string]int64{
 		set(outcome("accepted"), issuer(iss.URL()), cached(false)): 2,
