@@ -174,3 +174,46 @@ func TestHTTPErrors(t *testing.T) {
 		t.Fatalf("answer %d %q %q", w.Code, w.Header().Get("WWW-Authenticate"), w.Body.String())
 	}
 }
+
+// WithHTTPErrors keeps every header of the refusal that tells the client
+// what to do: here both challenges of a verifier that takes DPoP besides
+// Bearer, and the DPoP nonce to retry with.
+func TestHTTPErrorsKeepEveryChallenge(t *testing.T) {
+	iss, v := newVerifier(t, bearer.Config{DPoP: &bearer.DPoP{PublicURL: "https://api.example", NonceSecret: []byte("a nonce secret of 32 bytes or more")}})
+	key, err := bearertest.NewKey("ES256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := iss.MustMint(t, map[string]any{"cnf": map[string]any{"jkt": key.Thumbprint()}})
+	proof, err := key.DPoPProof(http.MethodGet, "https://api.example/", tok, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := func() *http.Request {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Header.Set("Authorization", "DPoP "+tok)
+		r.Header.Set("DPoP", proof)
+		return r
+	}
+	// A proof without the nonce is refused before it is remembered, so
+	// core may judge it first.
+	_, err = v.Check(req().Context(), bearer.HTTPRequest(req()))
+	want := v.Response(err)
+	if len(want.Header.Values("WWW-Authenticate")) != 2 || want.Header.Get("DPoP-Nonce") == "" {
+		t.Fatalf("core's refusal %v lacks what this test is about", want.Header)
+	}
+
+	e := echo.New()
+	e.HTTPErrorHandler = func(c *echo.Context, err error) { _ = c.String(echo.StatusCode(err), "rendered by the app") }
+	e.GET("/", func(c *echo.Context) error { return nil }, bearerecho5.New(v, bearerecho5.WithHTTPErrors()).Authenticate)
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, req())
+	for _, k := range []string{"WWW-Authenticate", "DPoP-Nonce"} {
+		if got := w.Header().Values(k); !slices.Equal(got, want.Header.Values(k)) {
+			t.Errorf("%s = %q; want %q", k, got, want.Header.Values(k))
+		}
+	}
+	if w.Code != want.Status {
+		t.Errorf("status %d; want %d", w.Code, want.Status)
+	}
+}
