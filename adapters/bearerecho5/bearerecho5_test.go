@@ -90,15 +90,7 @@ func TestCustomErrorHandler(t *testing.T) {
 // WithHTTPErrors hands the refusal to Echo's HTTPErrorHandler, with the
 // challenge already on the response.
 func TestHTTPErrors(t *testing.T) {
-	iss, err := bearertest.NewIssuer(bearertest.WithAudience("country-api"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(iss.Close)
-	v, err := bearer.New(bearer.Config{Issuer: iss.URL(), Audiences: []string{"country-api"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, v := newVerifier(t, bearer.Config{})
 	e := echo.New()
 	var got error
 	e.HTTPErrorHandler = func(c *echo.Context, err error) {

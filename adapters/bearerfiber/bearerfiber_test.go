@@ -20,16 +20,25 @@ import (
 
 func setup(t *testing.T, opts ...bearerfiber.Option) (*bearertest.Issuer, *bearer.Verifier, *bearerfiber.Middleware) {
 	t.Helper()
+	iss, v := newVerifier(t, bearer.Config{})
+	return iss, v, bearerfiber.New(v, opts...)
+}
+
+// newVerifier is a verifier configured by cfg for a test issuer's tokens
+// for country-api.
+func newVerifier(t *testing.T, cfg bearer.Config) (*bearertest.Issuer, *bearer.Verifier) {
+	t.Helper()
 	iss, err := bearertest.NewIssuer(bearertest.WithAudience("country-api"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(iss.Close)
-	v, err := bearer.New(bearer.Config{Issuer: iss.URL(), Audiences: []string{"country-api"}})
+	cfg.Issuer, cfg.Audiences = iss.URL(), []string{"country-api"}
+	v, err := bearer.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return iss, v, bearerfiber.New(v, opts...)
+	return iss, v
 }
 
 // get sends GET /country through app with the given Authorization headers.
@@ -280,21 +289,13 @@ func headerRequest(h http.Header) bearer.Request {
 // WithFiberErrors hands the refusal to the app's ErrorHandler, with the
 // challenge already on the response.
 func TestFiberErrors(t *testing.T) {
-	iss, err := bearertest.NewIssuer(bearertest.WithAudience("country-api"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(iss.Close)
-	v, err := bearer.New(bearer.Config{Issuer: iss.URL(), Audiences: []string{"country-api"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, _, auth := setup(t, bearerfiber.WithFiberErrors())
 	var got error
 	app := fiber.New(fiber.Config{ErrorHandler: func(c *fiber.Ctx, err error) error {
 		got = err
 		return c.Status(err.(*fiber.Error).Code).SendString("rendered by the app")
 	}})
-	app.Get("/", bearerfiber.New(v, bearerfiber.WithFiberErrors()).RequireScope("country.read"), func(c *fiber.Ctx) error { return nil })
+	app.Get("/", auth.RequireScope("country.read"), func(c *fiber.Ctx) error { return nil })
 	resp, err := app.Test(httptest.NewRequest(http.MethodGet, "/", nil))
 	if err != nil {
 		t.Fatal(err)
@@ -313,16 +314,7 @@ func TestFiberErrors(t *testing.T) {
 // what to do: here both challenges of a verifier that takes DPoP besides
 // Bearer, and the DPoP nonce to retry with.
 func TestFiberErrorsKeepEveryChallenge(t *testing.T) {
-	iss, err := bearertest.NewIssuer(bearertest.WithAudience("country-api"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(iss.Close)
-	v, err := bearer.New(bearer.Config{Issuer: iss.URL(), Audiences: []string{"country-api"},
-		DPoP: &bearer.DPoP{PublicURL: "https://api.example", NonceSecret: []byte("a nonce secret of 32 bytes or more")}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	iss, v := newVerifier(t, bearer.Config{DPoP: &bearer.DPoP{PublicURL: "https://api.example", NonceSecret: []byte("a nonce secret of 32 bytes or more")}})
 	key, err := bearertest.NewKey("ES256")
 	if err != nil {
 		t.Fatal(err)
