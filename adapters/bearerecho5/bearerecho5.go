@@ -11,6 +11,7 @@ package bearerecho5
 
 import (
 	"errors"
+	"net/http"
 
 	"github.com/labstack/echo/v5"
 	"github.com/labstack/echo/v5/middleware"
@@ -58,8 +59,9 @@ func WithOptional() Option {
 // WithHTTPErrors hands refusals to Echo's HTTPErrorHandler as
 // *echo.HTTPError (status and description, wrapping the *bearer.Error)
 // instead of writing bouncer's answer, for applications that render every
-// error in one place. The WWW-Authenticate and Retry-After headers are set
-// on the response first, so the answer still tells the client what to do.
+// error in one place. The WWW-Authenticate, DPoP-Nonce and Retry-After
+// headers are set on the response first, so the answer still tells the
+// client what to do.
 func WithHTTPErrors() Option {
 	return func(m *Middleware) { m.onError = m.httpError }
 }
@@ -134,12 +136,19 @@ func (m *Middleware) WriteError(c *echo.Context, err error) error {
 	return nil
 }
 
+// refusalHeaders are the headers of bouncer's refusal that WithHTTPErrors
+// keeps on the response, every value of each: the challenges (one per
+// scheme when DPoP is accepted besides Bearer), the DPoP nonce to retry
+// with, and when to retry after a 503.
+var refusalHeaders = []string{"WWW-Authenticate", "DPoP-Nonce", "Retry-After"}
+
 // httpError is the WithHTTPErrors handler.
 func (m *Middleware) httpError(c *echo.Context, err error) error {
 	resp := m.checker.Response(err)
-	for _, k := range []string{"WWW-Authenticate", "Retry-After"} {
-		if v := resp.Header.Get(k); v != "" {
-			c.Response().Header().Set(k, v)
+	h := c.Response().Header()
+	for _, k := range refusalHeaders {
+		if v := resp.Header.Values(k); len(v) > 0 {
+			h[http.CanonicalHeaderKey(k)] = v
 		}
 	}
 	return echo.NewHTTPError(resp.Status, bearer.AsError(err).Description).Wrap(err)

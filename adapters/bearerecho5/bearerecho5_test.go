@@ -2,11 +2,9 @@ package bearerecho5_test
 
 import (
 	"errors"
-	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/labstack/echo/v5"
@@ -40,39 +38,6 @@ func serve(e *echo.Echo, auth ...string) *httptest.ResponseRecorder {
 	w := httptest.NewRecorder()
 	e.ServeHTTP(w, r)
 	return w
-}
-
-func TestRefusalIsExactlyCoresResponse(t *testing.T) {
-	iss, v := newVerifier(t, bearer.Config{})
-	noScope := iss.MustMint(t, map[string]any{"scope": "customer.read"})
-	e := echo.New()
-	e.GET("/country", func(c *echo.Context) error { return c.NoContent(http.StatusOK) },
-		bearerecho5.New(v).RequireScope("country.read"))
-
-	for name, auth := range map[string][]string{
-		"no credentials": nil,
-		"two headers":    {"Bearer " + noScope, "Bearer " + noScope},
-		"missing scope":  {"Bearer " + noScope},
-		"garbage":        {"Bearer abc"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			r := httptest.NewRequest(http.MethodGet, "/country", nil)
-			r.Header["Authorization"] = auth
-			_, err := v.Check(r.Context(), bearer.HTTPRequest(r), bearer.RequireScope("country.read"))
-			want := v.Response(err)
-
-			w := serve(e, auth...)
-			if w.Code != want.Status {
-				t.Fatalf("status = %d; want %d", w.Code, want.Status)
-			}
-			if !maps.EqualFunc(w.Header(), want.Header, slices.Equal) {
-				t.Fatalf("header = %v; want %v", w.Header(), want.Header)
-			}
-			if w.Body.String() != string(want.Body) {
-				t.Fatalf("body = %s; want %s", w.Body, want.Body)
-			}
-		})
-	}
 }
 
 func TestRefusalStopsTheChain(t *testing.T) {
@@ -122,41 +87,10 @@ func TestCustomErrorHandler(t *testing.T) {
 	}
 }
 
-// A form token is read from the body only: Echo's FormParams would also
-// return the URL's access_token.
-func TestFormTokenIgnoresQuery(t *testing.T) {
-	iss, v := newVerifier(t, bearer.Config{AllowFormToken: true})
-	tok := iss.MustMint(t, map[string]any{"scope": "country.read"})
-	e := echo.New()
-	e.POST("/country", func(c *echo.Context) error { return c.NoContent(http.StatusOK) }, bearerecho5.New(v).Authenticate)
-
-	post := func(target, body string) int {
-		r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
-		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		w := httptest.NewRecorder()
-		e.ServeHTTP(w, r)
-		return w.Code
-	}
-	if got := post("/country", "access_token="+tok); got != http.StatusOK {
-		t.Fatalf("token in the body: status %d", got)
-	}
-	if got := post("/country?access_token="+tok, ""); got != http.StatusUnauthorized {
-		t.Fatalf("token in the URL: status %d", got)
-	}
-}
-
 // WithHTTPErrors hands the refusal to Echo's HTTPErrorHandler, with the
 // challenge already on the response.
 func TestHTTPErrors(t *testing.T) {
-	iss, err := bearertest.NewIssuer(bearertest.WithAudience("country-api"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(iss.Close)
-	v, err := bearer.New(bearer.Config{Issuer: iss.URL(), Audiences: []string{"country-api"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, v := newVerifier(t, bearer.Config{})
 	e := echo.New()
 	var got error
 	e.HTTPErrorHandler = func(c *echo.Context, err error) {
@@ -172,5 +106,48 @@ func TestHTTPErrors(t *testing.T) {
 	}
 	if w.Code != http.StatusUnauthorized || w.Header().Get("WWW-Authenticate") != `Bearer realm="country-api"` || w.Body.String() != "rendered by the app" {
 		t.Fatalf("answer %d %q %q", w.Code, w.Header().Get("WWW-Authenticate"), w.Body.String())
+	}
+}
+
+// WithHTTPErrors keeps every header of the refusal that tells the client
+// what to do: here both challenges of a verifier that takes DPoP besides
+// Bearer, and the DPoP nonce to retry with.
+func TestHTTPErrorsKeepEveryChallenge(t *testing.T) {
+	iss, v := newVerifier(t, bearer.Config{DPoP: &bearer.DPoP{PublicURL: "https://api.example", NonceSecret: []byte("a nonce secret of 32 bytes or more")}})
+	key, err := bearertest.NewKey("ES256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := iss.MustMint(t, map[string]any{"cnf": map[string]any{"jkt": key.Thumbprint()}})
+	proof, err := key.DPoPProof(http.MethodGet, "https://api.example/", tok, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := func() *http.Request {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Header.Set("Authorization", "DPoP "+tok)
+		r.Header.Set("DPoP", proof)
+		return r
+	}
+	// A proof without the nonce is refused before it is remembered, so
+	// core may judge it first.
+	_, err = v.Check(req().Context(), bearer.HTTPRequest(req()))
+	want := v.Response(err)
+	if len(want.Header.Values("WWW-Authenticate")) != 2 || want.Header.Get("DPoP-Nonce") == "" {
+		t.Fatalf("core's refusal %v lacks what this test is about", want.Header)
+	}
+
+	e := echo.New()
+	e.HTTPErrorHandler = func(c *echo.Context, err error) { _ = c.String(echo.StatusCode(err), "rendered by the app") }
+	e.GET("/", func(c *echo.Context) error { return nil }, bearerecho5.New(v, bearerecho5.WithHTTPErrors()).Authenticate)
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, req())
+	for _, k := range []string{"WWW-Authenticate", "DPoP-Nonce"} {
+		if got := w.Header().Values(k); !slices.Equal(got, want.Header.Values(k)) {
+			t.Errorf("%s = %q; want %q", k, got, want.Header.Values(k))
+		}
+	}
+	if w.Code != want.Status {
+		t.Errorf("status %d; want %d", w.Code, want.Status)
 	}
 }

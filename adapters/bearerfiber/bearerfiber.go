@@ -46,9 +46,9 @@ func WithOptional() Option {
 
 // WithFiberErrors hands refusals to the app's ErrorHandler as *fiber.Error
 // (status and description) instead of writing bouncer's answer, for
-// applications that render every error in one place. The WWW-Authenticate
-// and Retry-After headers are set on the response first, so the answer
-// still tells the client what to do.
+// applications that render every error in one place. The
+// WWW-Authenticate, DPoP-Nonce and Retry-After headers are set on the
+// response first, so the answer still tells the client what to do.
 func WithFiberErrors() Option {
 	return func(m *Middleware) { m.onError = m.fiberError }
 }
@@ -97,7 +97,7 @@ func (m *Middleware) check(c *fiber.Ctx, policies []bearer.Policy) error {
 		return m.onError(c, err)
 	}
 	for k, vs := range bearer.AcceptHeaderOf(m.checker) {
-		c.Set(k, vs[0])
+		setHeader(c, k, vs)
 	}
 	c.Locals(claimsKey{}, claims)
 	c.SetUserContext(bearer.NewContext(c.UserContext(), claims))
@@ -109,22 +109,24 @@ func (m *Middleware) check(c *fiber.Ctx, policies []bearer.Policy) error {
 // bearer renders them. It returns nil so that Fiber adds nothing.
 func (m *Middleware) WriteError(c *fiber.Ctx, err error) error {
 	resp := m.checker.Response(err)
-	h := &c.Response().Header
 	for k, vs := range resp.Header {
-		h.Del(k)
-		for _, v := range vs {
-			h.Add(k, v)
-		}
+		setHeader(c, k, vs)
 	}
 	return c.Status(resp.Status).Send(resp.Body)
 }
 
+// refusalHeaders are the headers of bouncer's refusal that WithFiberErrors
+// keeps on the response, every value of each: the challenges (one per
+// scheme when DPoP is accepted besides Bearer), the DPoP nonce to retry
+// with, and when to retry after a 503.
+var refusalHeaders = []string{"WWW-Authenticate", "DPoP-Nonce", "Retry-After"}
+
 // fiberError is the WithFiberErrors handler.
 func (m *Middleware) fiberError(c *fiber.Ctx, err error) error {
 	resp := m.checker.Response(err)
-	for _, k := range []string{"WWW-Authenticate", "Retry-After"} {
-		if v := resp.Header.Get(k); v != "" {
-			c.Set(k, v)
+	for _, k := range refusalHeaders {
+		if vs := resp.Header.Values(k); len(vs) > 0 {
+			setHeader(c, k, vs)
 		}
 	}
 	return fiber.NewError(resp.Status, bearer.AsError(err).Description)
@@ -137,7 +139,7 @@ func Metadata(md *bearer.ResourceMetadata) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		resp := md.Response()
 		for k, vs := range resp.Header {
-			c.Set(k, vs[0])
+			setHeader(c, k, vs)
 		}
 		return c.Status(resp.Status).Send(resp.Body)
 	}
@@ -147,4 +149,15 @@ func Metadata(md *bearer.ResourceMetadata) fiber.Handler {
 func Claims(c *fiber.Ctx) (*bearer.Claims, bool) {
 	claims, ok := c.Locals(claimsKey{}).(*bearer.Claims)
 	return claims, ok && claims != nil
+}
+
+// setHeader puts every value of a header of package bearer's answers on
+// the response, in place of any the response had. c.Set would keep only
+// one: a refusal may carry a challenge for each scheme.
+func setHeader(c *fiber.Ctx, name string, values []string) {
+	h := &c.Response().Header
+	h.Del(name)
+	for _, v := range values {
+		h.Add(name, v)
+	}
 }

@@ -20,16 +20,25 @@ import (
 
 func setup(t *testing.T, opts ...bearerfiber.Option) (*bearertest.Issuer, *bearer.Verifier, *bearerfiber.Middleware) {
 	t.Helper()
+	iss, v := newVerifier(t, bearer.Config{})
+	return iss, v, bearerfiber.New(v, opts...)
+}
+
+// newVerifier is a verifier configured by cfg for a test issuer's tokens
+// for country-api.
+func newVerifier(t *testing.T, cfg bearer.Config) (*bearertest.Issuer, *bearer.Verifier) {
+	t.Helper()
 	iss, err := bearertest.NewIssuer(bearertest.WithAudience("country-api"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(iss.Close)
-	v, err := bearer.New(bearer.Config{Issuer: iss.URL(), Audiences: []string{"country-api"}})
+	cfg.Issuer, cfg.Audiences = iss.URL(), []string{"country-api"}
+	v, err := bearer.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return iss, v, bearerfiber.New(v, opts...)
+	return iss, v
 }
 
 // get sends GET /country through app with the given Authorization headers.
@@ -280,21 +289,13 @@ func headerRequest(h http.Header) bearer.Request {
 // WithFiberErrors hands the refusal to the app's ErrorHandler, with the
 // challenge already on the response.
 func TestFiberErrors(t *testing.T) {
-	iss, err := bearertest.NewIssuer(bearertest.WithAudience("country-api"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(iss.Close)
-	v, err := bearer.New(bearer.Config{Issuer: iss.URL(), Audiences: []string{"country-api"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, _, auth := setup(t, bearerfiber.WithFiberErrors())
 	var got error
 	app := fiber.New(fiber.Config{ErrorHandler: func(c *fiber.Ctx, err error) error {
 		got = err
 		return c.Status(err.(*fiber.Error).Code).SendString("rendered by the app")
 	}})
-	app.Get("/", bearerfiber.New(v, bearerfiber.WithFiberErrors()).RequireScope("country.read"), func(c *fiber.Ctx) error { return nil })
+	app.Get("/", auth.RequireScope("country.read"), func(c *fiber.Ctx) error { return nil })
 	resp, err := app.Test(httptest.NewRequest(http.MethodGet, "/", nil))
 	if err != nil {
 		t.Fatal(err)
@@ -306,5 +307,52 @@ func TestFiberErrors(t *testing.T) {
 	}
 	if resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") != `Bearer realm="country-api"` || string(body) != "rendered by the app" {
 		t.Fatalf("answer %d %q %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), body)
+	}
+}
+
+// WithFiberErrors keeps every header of the refusal that tells the client
+// what to do: here both challenges of a verifier that takes DPoP besides
+// Bearer, and the DPoP nonce to retry with.
+func TestFiberErrorsKeepEveryChallenge(t *testing.T) {
+	iss, v := newVerifier(t, bearer.Config{DPoP: &bearer.DPoP{PublicURL: "https://api.example", NonceSecret: []byte("a nonce secret of 32 bytes or more")}})
+	key, err := bearertest.NewKey("ES256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := iss.MustMint(t, map[string]any{"cnf": map[string]any{"jkt": key.Thumbprint()}})
+	proof, err := key.DPoPProof(http.MethodGet, "https://api.example/", tok, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := func() *http.Request {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Header.Set("Authorization", "DPoP "+tok)
+		r.Header.Set("DPoP", proof)
+		return r
+	}
+	// A proof without the nonce is refused before it is remembered, so
+	// core may judge it first.
+	_, err = v.Check(context.Background(), bearer.HTTPRequest(req()))
+	want := v.Response(err)
+	if len(want.Header.Values("WWW-Authenticate")) != 2 || want.Header.Get("DPoP-Nonce") == "" {
+		t.Fatalf("core's refusal %v lacks what this test is about", want.Header)
+	}
+
+	app := fiber.New(fiber.Config{ErrorHandler: func(c *fiber.Ctx, err error) error {
+		return c.Status(err.(*fiber.Error).Code).SendString("rendered by the app")
+	}})
+	app.Get("/", bearerfiber.New(v, bearerfiber.WithFiberErrors()).Authenticate, func(c *fiber.Ctx) error { return nil })
+	resp, err := app.Test(req())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, k := range []string{"WWW-Authenticate", "DPoP-Nonce"} {
+		if got := resp.Header.Values(k); !slices.Equal(got, want.Header.Values(k)) {
+			t.Errorf("%s = %q; want %q", k, got, want.Header.Values(k))
+		}
+	}
+	if resp.StatusCode != want.Status {
+		t.Errorf("status %d; want %d", resp.StatusCode, want.Status)
 	}
 }

@@ -154,15 +154,7 @@ func TestQueryAndFormTokens(t *testing.T) {
 // A refusal reaches Gin's error list, for its loggers and error
 // middleware, while the answer stays bouncer's.
 func TestRefusalIsRecordedWithCError(t *testing.T) {
-	iss, err := bearertest.NewIssuer(bearertest.WithAudience("country-api"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(iss.Close)
-	v, err := bearer.New(bearer.Config{Issuer: iss.URL(), Audiences: []string{"country-api"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	iss, v := setup(t, bearer.Config{})
 	var recorded []*gin.Error
 	r := gin.New()
 	r.Use(func(c *gin.Context) { c.Next(); recorded = c.Errors })

@@ -26,7 +26,7 @@ func TestConformance(t *testing.T) {
 		mux.Handle(conformance.PathPolicy, auth.Require(conformance.Policy)(ok))
 		mux.Handle(conformance.PathOptional, optional.Authenticate(ok))
 		mux.Handle(conformance.PathSkipped, skipping.RequireScope(conformance.Scope)(ok))
-		mux.Handle(conformance.Metadata.Path(), conformance.Metadata)
+		mux.Handle(conformance.Metadata.Path(), bearerhttp.Metadata(conformance.Metadata))
 		srv := httptest.NewServer(mux)
 		t.Cleanup(srv.Close)
 		return srv.URL

@@ -50,7 +50,7 @@ func cases(t *testing.T, iss *bearertest.Issuer) []testCase {
 	add("empty bearer token", PathScoped, http.Header{"Authorization": {"Bearer "}}, 400)
 	add("token with a space inside", PathScoped, http.Header{"Authorization": {"Bearer " + parts[0] + " " + parts[1]}}, 400)
 	add("padding inside the token", PathScoped, bearerHeader(parts[0]+"=."+parts[1]+"."+parts[2]), 400)
-	out = append(out, testCase{name: "query token when not enabled", path: PathScoped, query: "?access_token=" + good, status: 401})
+	out = append(out, testCase{name: "query token when not enabled", path: PathScoped, query: "access_token=" + good, status: 401})
 
 	// Tokens refused.
 	refused := map[string]string{
