@@ -28,7 +28,6 @@ type DevIssuer struct {
 	ClientSecret string
 	Audience     string
 	APISecret    string // DevAPIClientID's secret, for introspection
-	Opaque       bool
 }
 
 // StartDevIssuer starts a development issuer on a free loopback port whose
@@ -50,7 +49,7 @@ func StartDevIssuer(audience string, opaque bool) (*DevIssuer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting the development issuer: %w", err)
 	}
-	return &DevIssuer{issuer: iss, ClientID: DevClientID, ClientSecret: secret, Audience: audience, APISecret: apiSecret, Opaque: opaque}, nil
+	return &DevIssuer{issuer: iss, ClientID: DevClientID, ClientSecret: secret, Audience: audience, APISecret: apiSecret}, nil
 }
 
 // URL is the issuer identifier, to use as ISSUER_URL.
