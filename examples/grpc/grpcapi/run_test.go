@@ -129,20 +129,7 @@ func TestRunDevIssuer(t *testing.T) {
 		t.Fatal(err)
 	}
 	target, out := start(t, cfg)
-
-	// The health service is open; answering it shows the server serves,
-	// and Run prints before it serves.
-	conn, err := grpc.NewClient(target, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	ctx, cancel := context.WithTimeout(t.Context(), callTimeout)
-	defer cancel()
-	health, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{}, grpc.WaitForReady(true))
-	if err != nil || health.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-		t.Fatalf("health: %v, %v", health, err)
-	}
+	waitServing(t, target)
 
 	printed := out.String()
 	for _, want := range []string{"for development only", "client_id:      country-client", "GRPC_ADDR=" + target, "-d '{\"code\":\"AUS\"}' " + target} {
@@ -153,6 +140,46 @@ func TestRunDevIssuer(t *testing.T) {
 	c := connect(t, target, tokens(t, field(t, printed, "token endpoint"), "country-client", field(t, printed, "client_secret"), countryapi.ScopeCountryRead))
 	if got, st, _ := getCountry(t, c, "AUS"); st.Code() != codes.OK || got.GetName() != "AUSTRALIA" {
 		t.Fatalf("AUS: %v, %v", got, st)
+	}
+}
+
+// With DEV_TOKENS=opaque the development issuer issues opaque tokens, which
+// the API introspects, as the HTTP examples do.
+func TestRunDevIssuerOpaque(t *testing.T) {
+	cfg, err := countryapi.ConfigFromEnv(func(k string) string { return map[string]string{"DEV_TOKENS": "opaque"}[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, out := start(t, cfg)
+	waitServing(t, target)
+	ts := tokens(t, field(t, out.String(), "token endpoint"), "country-client", field(t, out.String(), "client_secret"), countryapi.ScopeCountryRead)
+	tok, err := ts.Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(tok.AccessToken, ".") == 2 {
+		t.Fatalf("%q is a JWT; want an opaque token", tok.AccessToken)
+	}
+	if got, st, _ := getCountry(t, connect(t, target, ts), "AUS"); st.Code() != codes.OK || got.GetName() != "AUSTRALIA" {
+		t.Fatalf("AUS: %v, %v", got, st)
+	}
+}
+
+// waitServing waits until the server at target serves. The health
+// service is open; answering it shows the server serves, and Run prints
+// before it serves.
+func waitServing(t *testing.T, target string) {
+	t.Helper()
+	conn, err := grpc.NewClient(target, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), callTimeout)
+	defer cancel()
+	health, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{}, grpc.WaitForReady(true))
+	if err != nil || health.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("health: %v, %v", health, err)
 	}
 }
 
