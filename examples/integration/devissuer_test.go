@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-
-	"github.com/bouncer-go/bouncer/examples/internal/countryapi"
 )
 
 // TestRunDevIssuer runs each example with no ISSUER_URL, as `go run
@@ -13,10 +11,7 @@ import (
 // instructions: the printed client credentials get a token at the printed
 // token endpoint, and the token opens the country lookup.
 func TestRunDevIssuer(t *testing.T) {
-	cfg, err := countryapi.ConfigFromEnv(func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configFromEnv(t, nil)
 	for _, ex := range examples {
 		t.Run(ex.name, func(t *testing.T) {
 			t.Parallel()

@@ -31,6 +31,17 @@ var testClient = &http.Client{Timeout: requestTimeout}
 
 func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
+// configFromEnv is the examples' configuration from env, as their
+// commands read it from the environment.
+func configFromEnv(t *testing.T, env map[string]string) countryapi.Config {
+	t.Helper()
+	cfg, err := countryapi.ConfigFromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
 type response struct {
 	status int
 	header http.Header

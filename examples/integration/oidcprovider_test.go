@@ -26,10 +26,7 @@ func TestOIDCProvider(t *testing.T) {
 		"AUDIENCE":     oidcprovider.Audience,
 		"RESOURCE_URL": resourceURL,
 	}
-	cfg, err := countryapi.ConfigFromEnv(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configFromEnv(t, env)
 	bases := startAll(t, cfg)
 
 	token := func(id, secret, resource string, scopes ...string) string {
