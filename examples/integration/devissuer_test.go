@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/bouncer-go/bouncer/examples/internal/exampletest"
 )
 
 // TestRunDevIssuer runs each example with no ISSUER_URL, as `go run
@@ -31,8 +33,8 @@ func TestRunDevIssuer(t *testing.T) {
 					t.Errorf("output lacks %q:\n%s", want, printed)
 				}
 			}
-			secret := field(t, printed, "client_secret")
-			tokenURL := field(t, printed, "token endpoint")
+			secret := exampletest.Field(t, printed, "client_secret")
+			tokenURL := exampletest.Field(t, printed, "token endpoint")
 
 			r := get(t, base+"/country/code/AUS", fetchToken(t, tokenURL, "country-client", secret, "country.read"))
 			r.wantStatus(t, http.StatusOK)
