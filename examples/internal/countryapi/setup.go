@@ -23,13 +23,15 @@ const warmUpTimeout = 5 * time.Second
 type Guard struct {
 	bearer.Checker
 	Metadata *bearer.ResourceMetadata
-	ready    func(context.Context) error
 	issuers  []string
 }
 
 // Ready fetches every issuer's keys now, if needed, and reports whether
-// tokens can be verified.
-func (g *Guard) Ready(ctx context.Context) error { return g.ready(ctx) }
+// tokens can be verified. Both verifiers NewVerifier builds, a Verifier
+// and a MultiVerifier, have Ready.
+func (g *Guard) Ready(ctx context.Context) error {
+	return g.Checker.(interface{ Ready(context.Context) error }).Ready(ctx)
+}
 
 // BearerConfig is the bearer.Config of an example server's issuer. Tests
 // adjust it (an HTTP client, a clock) before calling bearer.New.
@@ -126,12 +128,6 @@ func NewGuard(cfg Config, logger *slog.Logger, apiURL string) (*Guard, error) {
 		}
 		g.Metadata.ScopesSupported = []string{ScopeCountryRead}
 		g.Metadata.ResourceName = "Country API"
-	}
-	switch v := c.(type) {
-	case *bearer.Verifier:
-		g.ready = v.Ready
-	case *bearer.MultiVerifier:
-		g.ready = v.Ready
 	}
 	return g, nil
 }
