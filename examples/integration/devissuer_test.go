@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bouncer-go/bouncer/examples/internal/countryapi"
+	"github.com/bouncer-go/bouncer/examples/internal/exampletest"
 )
 
 // TestRunDevIssuer runs each example with no ISSUER_URL, as `go run
@@ -13,10 +13,7 @@ import (
 // instructions: the printed client credentials get a token at the printed
 // token endpoint, and the token opens the country lookup.
 func TestRunDevIssuer(t *testing.T) {
-	cfg, err := countryapi.ConfigFromEnv(func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configFromEnv(t, nil)
 	for _, ex := range examples {
 		t.Run(ex.name, func(t *testing.T) {
 			t.Parallel()
@@ -36,8 +33,8 @@ func TestRunDevIssuer(t *testing.T) {
 					t.Errorf("output lacks %q:\n%s", want, printed)
 				}
 			}
-			secret := field(t, printed, "client_secret")
-			tokenURL := field(t, printed, "token endpoint")
+			secret := exampletest.Field(t, printed, "client_secret")
+			tokenURL := exampletest.Field(t, printed, "token endpoint")
 
 			r := get(t, base+"/country/code/AUS", fetchToken(t, tokenURL, "country-client", secret, "country.read"))
 			r.wantStatus(t, http.StatusOK)

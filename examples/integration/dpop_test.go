@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/bouncer-go/bouncer/core/bearertest"
-	"github.com/bouncer-go/bouncer/examples/internal/countryapi"
 	"github.com/bouncer-go/bouncer/examples/internal/oidcprovider"
 )
 
@@ -19,10 +18,7 @@ import (
 func TestDPoPWithOIDCProvider(t *testing.T) {
 	p := oidcprovider.Start(t)
 	env := map[string]string{"ISSUER_URL": p.Issuer, "AUDIENCE": oidcprovider.Audience, "RESOURCE_URL": resourceURL}
-	cfg, err := countryapi.ConfigFromEnv(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configFromEnv(t, env)
 	bases := startAll(t, cfg)
 	for i, ex := range examples {
 		t.Run(ex.name, func(t *testing.T) {

@@ -1,13 +1,9 @@
 package integration
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"net"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -17,13 +13,14 @@ import (
 	"github.com/bouncer-go/bouncer/examples/fiber3/fiber3api"
 	"github.com/bouncer-go/bouncer/examples/gin/ginapi"
 	"github.com/bouncer-go/bouncer/examples/internal/countryapi"
+	"github.com/bouncer-go/bouncer/examples/internal/exampletest"
 	"github.com/bouncer-go/bouncer/examples/nethttp/nethttpapi"
 )
 
 // example is one example server, started as its command starts it.
 type example struct {
 	name string
-	run  func(ctx context.Context, l net.Listener, cfg countryapi.Config, logger *slog.Logger, out io.Writer) error
+	run  countryapi.RunFunc
 }
 
 // examples are the servers every test runs on. The first, net/http, is
@@ -44,34 +41,13 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// startRun runs ex as its command does, on a free loopback port, and
-// stops it when the test ends, failing the test if it does not stop
-// cleanly. It returns the API's base URL and what run printed.
-func startRun(t *testing.T, ex example, cfg countryapi.Config) (string, *syncBuffer) {
+// startRun runs ex as its command does, on a free loopback port, until
+// the test ends (see exampletest.StartOn). It returns the API's base URL
+// and what run printed.
+func startRun(t *testing.T, ex example, cfg countryapi.Config) (string, *exampletest.Output) {
 	t.Helper()
-	l := listen(t)
-	return "http://" + l.Addr().String(), startOn(t, ex, cfg, l)
-}
-
-// startOn runs ex on l until the test ends (see startRun).
-func startOn(t *testing.T, ex example, cfg countryapi.Config, l net.Listener) *syncBuffer {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- ex.run(ctx, l, cfg, quietLogger(), out) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("%s: run: %v", ex.name, err)
-			}
-		case <-time.After(countryapi.ShutdownTimeout + 5*time.Second):
-			t.Errorf("%s: run did not return after its context was cancelled", ex.name)
-		}
-	})
-	return out
+	addr, out := exampletest.Start(t, ex.run, cfg)
+	return countryapi.BaseURL(addr), out
 }
 
 // startAll starts every example with cfg and returns their base URLs, in

@@ -1,17 +1,14 @@
 package integration
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,6 +27,17 @@ const requestTimeout = 15 * time.Second
 var testClient = &http.Client{Timeout: requestTimeout}
 
 func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// configFromEnv is the examples' configuration from env, as their
+// commands read it from the environment.
+func configFromEnv(t *testing.T, env map[string]string) countryapi.Config {
+	t.Helper()
+	cfg, err := countryapi.ConfigFromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
 
 type response struct {
 	status int
@@ -151,17 +159,6 @@ func checkTokenInfo(t *testing.T, body, clientID string, audience, scopes []stri
 	}
 }
 
-// field reads "  name: value" from the development issuer's printed
-// instructions.
-func field(t *testing.T, printed, name string) string {
-	t.Helper()
-	m := regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(name) + `: +(\S+)$`).FindStringSubmatch(printed)
-	if m == nil {
-		t.Fatalf("output has no %s:\n%s", name, printed)
-	}
-	return m[1]
-}
-
 // headerAlg reads the alg of a JWT's header, to be sure which algorithm a
 // case exercises.
 func headerAlg(t *testing.T, tok string) string {
@@ -178,22 +175,4 @@ func headerAlg(t *testing.T, tok string) string {
 		t.Fatalf("token header: %v", err)
 	}
 	return header.Alg
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

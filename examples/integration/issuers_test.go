@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/bouncer-go/bouncer/core/bearertest"
-	"github.com/bouncer-go/bouncer/examples/internal/countryapi"
 	"github.com/bouncer-go/bouncer/examples/internal/oidcprovider"
 )
 
@@ -22,10 +21,7 @@ func TestTwoIssuers(t *testing.T) {
 		"AUDIENCE":     oidcprovider.Audience,
 		"RESOURCE_URL": resourceURL,
 	}
-	cfg, err := countryapi.ConfigFromEnv(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configFromEnv(t, env)
 	bases := startAll(t, cfg)
 	fromProvider := p.Token(t, oidcprovider.CountryClientID, oidcprovider.CountryClientSecret, oidcprovider.ResourceES256, oidcprovider.ScopeCountryRead)
 	fromLocal := fetchToken(t, local.TokenURL(), "country-client", "country-secret", "country.read")
@@ -69,10 +65,7 @@ func TestEntraMultiTenant(t *testing.T) {
 	}
 	t.Cleanup(entra.Close)
 	env := map[string]string{"ISSUER_URL": entra.URL(), "TENANTS": allowed, "AUDIENCE": "country-api", "RESOURCE_URL": resourceURL}
-	cfg, err := countryapi.ConfigFromEnv(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configFromEnv(t, env)
 	bases := startAll(t, cfg)
 	ok := entra.MustMint(t, map[string]any{"tid": allowed, "scope": "country.read"})
 	offList := entra.MustMint(t, map[string]any{"tid": other, "scope": "country.read"})

@@ -15,6 +15,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/bouncer-go/bouncer/examples/internal/exampletest"
 )
 
 // Tokens bound to a TLS client certificate (RFC 8705), against every
@@ -33,7 +35,7 @@ func TestCertificateBoundTokens(t *testing.T) {
 	bases := make([]string, len(examples))
 	for i, ex := range examples {
 		l := tls.NewListener(listen(t), &tls.Config{Certificates: []tls.Certificate{serverCert}, ClientAuth: tls.RequestClientCert, MinVersion: tls.VersionTLS12})
-		startOn(t, ex, cfg, l)
+		exampletest.StartOn(t, ex.run, cfg, l)
 		bases[i] = "https://" + l.Addr().String()
 	}
 	client := func(cert *tls.Certificate) *http.Client {

@@ -26,10 +26,7 @@ func TestOIDCProvider(t *testing.T) {
 		"AUDIENCE":     oidcprovider.Audience,
 		"RESOURCE_URL": resourceURL,
 	}
-	cfg, err := countryapi.ConfigFromEnv(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configFromEnv(t, env)
 	bases := startAll(t, cfg)
 
 	token := func(id, secret, resource string, scopes ...string) string {
@@ -151,11 +148,10 @@ func TestOIDCProvider(t *testing.T) {
 
 	t.Run("HS256 algorithm confusion is an algorithm error", func(t *testing.T) {
 		c, err := countryapi.NewVerifier(cfg, quietLogger(), "")
-		v := c.(*bearer.Verifier)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := v.Verify(t.Context(), hs256); !errors.Is(err, bearer.ErrAlgorithm) {
+		if _, err := c.(*bearer.Verifier).Verify(t.Context(), hs256); !errors.Is(err, bearer.ErrAlgorithm) {
 			t.Errorf("Verify = %v, want %v", err, bearer.ErrAlgorithm)
 		}
 	})

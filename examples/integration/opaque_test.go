@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bouncer-go/bouncer/examples/internal/countryapi"
 	"github.com/bouncer-go/bouncer/examples/internal/oidcprovider"
 )
 
@@ -23,10 +22,7 @@ func TestOpaqueTokens(t *testing.T) {
 		"INTROSPECTION_CLIENT_SECRET": oidcprovider.IntrospectorClientSecret,
 		"INTROSPECTION_MAX_AGE":       "1s",
 	}
-	cfg, err := countryapi.ConfigFromEnv(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configFromEnv(t, env)
 	bases := startAll(t, cfg)
 	reader := p.Token(t, oidcprovider.CountryClientID, oidcprovider.CountryClientSecret, oidcprovider.ResourceOpaque, oidcprovider.ScopeCountryRead)
 	limited := p.Token(t, oidcprovider.LimitedClientID, oidcprovider.LimitedClientSecret, oidcprovider.ResourceOpaque, oidcprovider.ScopeCustomerRead)

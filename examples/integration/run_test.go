@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +18,7 @@ func TestRunRefusesBadIssuer(t *testing.T) {
 			l := listen(t)
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 			defer cancel()
-			err := ex.run(ctx, l, countryapi.Config{IssuerURL: "not a URL", Audiences: []string{"country-api"}}, quietLogger(), &syncBuffer{})
+			err := ex.run(ctx, l, countryapi.Config{IssuerURL: "not a URL", Audiences: []string{"country-api"}}, quietLogger(), io.Discard)
 			if err == nil || !strings.Contains(err.Error(), "not an absolute URL") {
 				t.Fatalf("run = %v, want an error about the issuer URL", err)
 			}

@@ -58,12 +58,12 @@ func runMetadata(ctx context.Context, c *cli, args []string) int {
 		return exitUnavailable
 	}
 	writeDiscovery(c.stdout, d, o.issuer)
-	switch {
-	case d.JWKSURI == "":
+	if d.JWKSURI == "" {
 		fmt.Fprintln(c.stdout, "\n✗ the metadata names no jwks_uri: bouncer cannot find the keys")
 		return exitRefused
-	case fetchable(d.JWKSURI, o.insecure) != nil:
-		fmt.Fprintf(c.stdout, "\n✗ jwks_uri: %v\n", fetchable(d.JWKSURI, o.insecure))
+	}
+	if err := fetchable(d.JWKSURI, o.insecure); err != nil {
+		fmt.Fprintf(c.stdout, "\n✗ jwks_uri: %v\n", err)
 		return exitRefused
 	}
 	doc, err := c.get(ctx, d.JWKSURI)

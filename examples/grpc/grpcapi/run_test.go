@@ -1,14 +1,9 @@
 package grpcapi
 
 import (
-	"bytes"
 	"context"
-	"log/slog"
-	"net"
 	"net/http"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,32 +20,19 @@ import (
 	"github.com/bouncer-go/bouncer/core/bearertest"
 	"github.com/bouncer-go/bouncer/examples/grpc/countrypb"
 	"github.com/bouncer-go/bouncer/examples/internal/countryapi"
+	"github.com/bouncer-go/bouncer/examples/internal/exampletest"
 )
 
 // callTimeout bounds every call a test makes, so that a hung server fails
 // the test instead of stalling the run.
 const callTimeout = 15 * time.Second
 
-// start runs the API as its command does, on a loopback port, and returns
-// the address to dial and what it printed. The server is stopped, and must
-// stop cleanly, when t ends.
-func start(t *testing.T, cfg countryapi.Config) (string, *syncBuffer) {
+// start runs the API as its command does, on a loopback port, until t
+// ends, and returns the address to dial and what it printed.
+func start(t *testing.T, cfg countryapi.Config) (string, *exampletest.Output) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, l, cfg, slog.New(slog.DiscardHandler), out) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	return Target(l.Addr()), out
+	addr, out := exampletest.Start(t, Run, cfg)
+	return Target(addr), out
 }
 
 // connect dials target as the client example does: the tokens of ts (none
@@ -129,20 +111,7 @@ func TestRunDevIssuer(t *testing.T) {
 		t.Fatal(err)
 	}
 	target, out := start(t, cfg)
-
-	// The health service is open; answering it shows the server serves,
-	// and Run prints before it serves.
-	conn, err := grpc.NewClient(target, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	ctx, cancel := context.WithTimeout(t.Context(), callTimeout)
-	defer cancel()
-	health, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{}, grpc.WaitForReady(true))
-	if err != nil || health.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-		t.Fatalf("health: %v, %v", health, err)
-	}
+	waitServing(t, target)
 
 	printed := out.String()
 	for _, want := range []string{"for development only", "client_id:      country-client", "GRPC_ADDR=" + target, "-d '{\"code\":\"AUS\"}' " + target} {
@@ -150,36 +119,48 @@ func TestRunDevIssuer(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, printed)
 		}
 	}
-	c := connect(t, target, tokens(t, field(t, printed, "token endpoint"), "country-client", field(t, printed, "client_secret"), countryapi.ScopeCountryRead))
+	c := connect(t, target, tokens(t, exampletest.Field(t, printed, "token endpoint"), "country-client", exampletest.Field(t, printed, "client_secret"), countryapi.ScopeCountryRead))
 	if got, st, _ := getCountry(t, c, "AUS"); st.Code() != codes.OK || got.GetName() != "AUSTRALIA" {
 		t.Fatalf("AUS: %v, %v", got, st)
 	}
 }
 
-// field reads "  name: value" from the printed instructions.
-func field(t *testing.T, printed, name string) string {
-	t.Helper()
-	m := regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(name) + `: +(\S+)$`).FindStringSubmatch(printed)
-	if m == nil {
-		t.Fatalf("output has no %s:\n%s", name, printed)
+// With DEV_TOKENS=opaque the development issuer issues opaque tokens, which
+// the API introspects, as the HTTP examples do.
+func TestRunDevIssuerOpaque(t *testing.T) {
+	cfg, err := countryapi.ConfigFromEnv(func(k string) string { return map[string]string{"DEV_TOKENS": "opaque"}[k] })
+	if err != nil {
+		t.Fatal(err)
 	}
-	return m[1]
+	target, out := start(t, cfg)
+	waitServing(t, target)
+	ts := tokens(t, exampletest.Field(t, out.String(), "token endpoint"), "country-client", exampletest.Field(t, out.String(), "client_secret"), countryapi.ScopeCountryRead)
+	tok, err := ts.Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(tok.AccessToken, ".") == 2 {
+		t.Fatalf("%q is a JWT; want an opaque token", tok.AccessToken)
+	}
+	if got, st, _ := getCountry(t, connect(t, target, ts), "AUS"); st.Code() != codes.OK || got.GetName() != "AUSTRALIA" {
+		t.Fatalf("AUS: %v, %v", got, st)
+	}
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+// waitServing waits until the server at target serves. The health
+// service is open; answering it shows the server serves, and Run prints
+// before it serves.
+func waitServing(t *testing.T, target string) {
+	t.Helper()
+	conn, err := grpc.NewClient(target, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), callTimeout)
+	defer cancel()
+	health, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{}, grpc.WaitForReady(true))
+	if err != nil || health.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("health: %v, %v", health, err)
+	}
 }

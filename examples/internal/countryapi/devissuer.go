@@ -28,7 +28,6 @@ type DevIssuer struct {
 	ClientSecret string
 	Audience     string
 	APISecret    string // DevAPIClientID's secret, for introspection
-	Opaque       bool
 }
 
 // StartDevIssuer starts a development issuer on a free loopback port whose
@@ -50,7 +49,7 @@ func StartDevIssuer(audience string, opaque bool) (*DevIssuer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting the development issuer: %w", err)
 	}
-	return &DevIssuer{issuer: iss, ClientID: DevClientID, ClientSecret: secret, Audience: audience, APISecret: apiSecret, Opaque: opaque}, nil
+	return &DevIssuer{issuer: iss, ClientID: DevClientID, ClientSecret: secret, Audience: audience, APISecret: apiSecret}, nil
 }
 
 // URL is the issuer identifier, to use as ISSUER_URL.
@@ -63,32 +62,52 @@ func (d *DevIssuer) TokenURL() string { return d.issuer.TokenURL() }
 func (d *DevIssuer) Close() { d.issuer.Close() }
 
 // Announce warns in the log that the development issuer is running, and
-// prints to w the client's credentials with commands, ready to paste, that
-// get a token and call the API at apiURL with it. The commands go to w
-// rather than the log so that they stay copyable.
-func (d *DevIssuer) Announce(logger *slog.Logger, w io.Writer, apiURL string) {
+// prints to w the client's credentials, then howTo: commands, ready to
+// paste, that try the API with them (see TokenCommand and ClientCommand).
+// The commands go to w rather than the log so that they stay copyable.
+func (d *DevIssuer) Announce(logger *slog.Logger, w io.Writer, howTo string) {
 	logger.Warn("no ISSUER_URL: started the embedded development issuer; FOR DEVELOPMENT ONLY, never in production (set ISSUER_URL and AUDIENCE to use a real issuer)",
 		"issuer", d.URL(), "client_id", d.ClientID, "audience", d.Audience)
-	countryURL := apiURL + "/country/code/AUS"
 	fmt.Fprintf(w, `
 Development issuer (for development only, never in production)
-  issuer:         %[1]s
-  token endpoint: %[2]s
-  client_id:      %[3]s
-  client_secret:  %[4]s
-  audience:       %[5]s
-  scopes:         %[6]s %[7]s
+  issuer:         %s
+  token endpoint: %s
+  client_id:      %s
+  client_secret:  %s
+  audience:       %s
+  scopes:         %s %s
 
-Get a token (client_secret_basic) and call the API:
+%s`, d.URL(), d.TokenURL(), d.ClientID, d.ClientSecret, d.Audience, ScopeCountryRead, ScopeCustomerRead, howTo)
+}
 
-  TOKEN=$(curl -s -u '%[3]s:%[4]s' -d grant_type=client_credentials -d scope=%[6]s %[2]s | sed -E 's/.*"access_token":"([^"]*)".*/\1/')
-  curl -i -H "Authorization: Bearer $TOKEN" %[8]s
+// TokenCommand is the shell command that gets the client a token with
+// scope country.read (client_secret_basic) into $TOKEN.
+func (d *DevIssuer) TokenCommand() string {
+	return fmt.Sprintf(`TOKEN=$(curl -s -u '%s:%s' -d grant_type=client_credentials -d scope=%s %s | sed -E 's/.*"access_token":"([^"]*)".*/\1/')`,
+		d.ClientID, d.ClientSecret, ScopeCountryRead, d.TokenURL())
+}
+
+// ClientCommand is the command that runs the client example as the
+// client, with scope country.read, against the API that target names
+// (API_URL=…, GRPC_ADDR=… or MCP_URL=…).
+func (d *DevIssuer) ClientCommand(target string) string {
+	return fmt.Sprintf("ISSUER_URL=%s CLIENT_ID=%s CLIENT_SECRET=%s SCOPES=%s %s go run ./examples/client",
+		d.URL(), d.ClientID, d.ClientSecret, ScopeCountryRead, target)
+}
+
+// httpHowTo is how to call the country lookup of the HTTP API at apiURL.
+func (d *DevIssuer) httpHowTo(apiURL string) string {
+	countryURL := apiURL + "/country/code/AUS"
+	return fmt.Sprintf(`Get a token (client_secret_basic) and call the API:
+
+  %s
+  curl -i -H "Authorization: Bearer $TOKEN" %s
 
 Or with the client example:
 
-  ISSUER_URL=%[1]s CLIENT_ID=%[3]s CLIENT_SECRET=%[4]s SCOPES=%[6]s API_URL=%[8]s go run ./examples/client
+  %s
 
-`, d.URL(), d.TokenURL(), d.ClientID, d.ClientSecret, d.Audience, ScopeCountryRead, ScopeCustomerRead, countryURL)
+`, d.TokenCommand(), countryURL, d.ClientCommand("API_URL="+countryURL))
 }
 
 // BaseURL is the URL a local client reaches a listener at: a wildcard

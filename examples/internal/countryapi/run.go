@@ -21,7 +21,8 @@ type Server struct {
 // listener, rather than an address, so that tests can serve on a free port.
 func Run(ctx context.Context, l net.Listener, cfg Config, logger *slog.Logger, out io.Writer, build func(*Guard) Server) error {
 	defer l.Close()
-	v, stopIssuer, err := Setup(ctx, cfg, logger, out, BaseURL(l.Addr()))
+	apiURL := BaseURL(l.Addr())
+	v, stopIssuer, err := Setup(ctx, cfg, logger, apiURL, func(d *DevIssuer) { d.Announce(logger, out, d.httpHowTo(apiURL)) })
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package countryapi
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"time"
@@ -24,13 +23,15 @@ const warmUpTimeout = 5 * time.Second
 type Guard struct {
 	bearer.Checker
 	Metadata *bearer.ResourceMetadata
-	ready    func(context.Context) error
 	issuers  []string
 }
 
 // Ready fetches every issuer's keys now, if needed, and reports whether
-// tokens can be verified.
-func (g *Guard) Ready(ctx context.Context) error { return g.ready(ctx) }
+// tokens can be verified. Both verifiers NewVerifier builds, a Verifier
+// and a MultiVerifier, have Ready.
+func (g *Guard) Ready(ctx context.Context) error {
+	return g.Checker.(interface{ Ready(context.Context) error }).Ready(ctx)
+}
 
 // BearerConfig is the bearer.Config of an example server's issuer. Tests
 // adjust it (an HTTP client, a clock) before calling bearer.New.
@@ -128,22 +129,17 @@ func NewGuard(cfg Config, logger *slog.Logger, apiURL string) (*Guard, error) {
 		g.Metadata.ScopesSupported = []string{ScopeCountryRead}
 		g.Metadata.ResourceName = "Country API"
 	}
-	switch v := c.(type) {
-	case *bearer.Verifier:
-		g.ready = v.Ready
-	case *bearer.MultiVerifier:
-		g.ready = v.Ready
-	}
 	return g, nil
 }
 
 // Setup prepares what an example server needs before it serves: the
-// development issuer when cfg names no issuer (announced on logger and w,
-// with commands that call apiURL), then the Guard. It tries the issuer
-// once, briefly, so that a wrong ISSUER_URL shows in the log at start; an
-// issuer that is down does not stop the server, which answers 503 until
-// the issuer is back. stop releases the development issuer.
-func Setup(ctx context.Context, cfg Config, logger *slog.Logger, w io.Writer, apiURL string) (g *Guard, stop func(), err error) {
+// development issuer when cfg names no issuer (announced by announce, which
+// says how to call the API), then the Guard of the API at apiURL (see
+// NewGuard). It tries the issuer once, briefly, so that a wrong ISSUER_URL
+// shows in the log at start; an issuer that is down does not stop the
+// server, which answers 503 until the issuer is back. stop releases the
+// development issuer.
+func Setup(ctx context.Context, cfg Config, logger *slog.Logger, apiURL string, announce func(*DevIssuer)) (g *Guard, stop func(), err error) {
 	stop = func() {}
 	if cfg.Dev() {
 		dev, err := StartDevIssuer(cfg.Audiences[0], cfg.OpaqueDevTokens)
@@ -155,7 +151,7 @@ func Setup(ctx context.Context, cfg Config, logger *slog.Logger, w io.Writer, ap
 			cfg.Introspection = Introspection{ClientID: DevAPIClientID, ClientSecret: dev.APISecret}
 		}
 		stop = dev.Close
-		dev.Announce(logger, w, apiURL)
+		announce(dev)
 	}
 	g, err = NewGuard(cfg, logger, apiURL)
 	if err != nil {

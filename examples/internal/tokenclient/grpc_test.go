@@ -1,36 +1,21 @@
 package tokenclient
 
 import (
-	"context"
-	"log/slog"
-	"net"
 	"strings"
 	"testing"
 
 	"github.com/bouncer-go/bouncer/core/bearertest"
 	"github.com/bouncer-go/bouncer/examples/grpc/grpcapi"
 	"github.com/bouncer-go/bouncer/examples/internal/countryapi"
+	"github.com/bouncer-go/bouncer/examples/internal/exampletest"
 )
 
 // startGRPC runs the gRPC country API, trusting iss, on a loopback port
 // until t ends, and returns its address.
 func startGRPC(t *testing.T, iss *bearertest.Issuer) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	cfg := countryapi.Config{IssuerURL: iss.URL(), Audiences: []string{"country-api"}}
-	go func() { done <- grpcapi.Run(ctx, l, cfg, slog.New(slog.DiscardHandler), &strings.Builder{}) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("grpcapi.Run: %v", err)
-		}
-	})
-	return grpcapi.Target(l.Addr())
+	addr, _ := exampletest.Start(t, grpcapi.Run, countryapi.Config{IssuerURL: iss.URL(), Audiences: []string{"country-api"}})
+	return grpcapi.Target(addr)
 }
 
 func TestRunGRPC(t *testing.T) {

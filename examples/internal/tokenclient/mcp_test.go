@@ -1,14 +1,12 @@
 package tokenclient
 
 import (
-	"context"
-	"log/slog"
-	"net"
 	"strings"
 	"testing"
 
 	"github.com/bouncer-go/bouncer/core/bearertest"
 	"github.com/bouncer-go/bouncer/examples/internal/countryapi"
+	"github.com/bouncer-go/bouncer/examples/internal/exampletest"
 	"github.com/bouncer-go/bouncer/examples/mcp/mcpapi"
 )
 
@@ -16,21 +14,8 @@ import (
 // until t ends, and returns its endpoint.
 func startMCP(t *testing.T, iss *bearertest.Issuer) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	cfg := countryapi.Config{IssuerURL: iss.URL(), Audiences: []string{"country-api"}}
-	go func() { done <- mcpapi.Run(ctx, l, cfg, slog.New(slog.DiscardHandler), &strings.Builder{}) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("mcpapi.Run: %v", err)
-		}
-	})
-	return countryapi.BaseURL(l.Addr()) + mcpapi.Path
+	addr, _ := exampletest.Start(t, mcpapi.Run, countryapi.Config{IssuerURL: iss.URL(), Audiences: []string{"country-api"}})
+	return countryapi.BaseURL(addr) + mcpapi.Path
 }
 
 func TestRunMCP(t *testing.T) {

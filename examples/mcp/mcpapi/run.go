@@ -24,16 +24,8 @@ func Run(ctx context.Context, l net.Listener, cfg countryapi.Config, logger *slo
 	if resource == "" {
 		resource = base
 	}
-	var dev *countryapi.DevIssuer
-	if cfg.Dev() {
-		var err error
-		if dev, err = countryapi.StartDevIssuer(cfg.Audiences[0], false); err != nil {
-			return err
-		}
-		defer dev.Close()
-		cfg.IssuerURL, cfg.IssuerURLs = dev.URL(), []string{dev.URL()}
-	}
-	v, stop, err := countryapi.Setup(ctx, cfg, logger, out, "")
+	endpoint, metadata := base+Path, base+(&bearer.ResourceMetadata{Resource: resource}).Path()
+	v, stop, err := countryapi.Setup(ctx, cfg, logger, "", func(d *countryapi.DevIssuer) { d.Announce(logger, out, howTo(d, endpoint, metadata)) })
 	if err != nil {
 		return err
 	}
@@ -42,9 +34,6 @@ func Run(ctx context.Context, l net.Listener, cfg countryapi.Config, logger *slo
 	h, err := newHandler(v.Checker, server, resource, logger)
 	if err != nil {
 		return err
-	}
-	if dev != nil {
-		announce(dev, logger, out, base+Path, base+(&bearer.ResourceMetadata{Resource: resource}).Path())
 	}
 	srv := countryapi.HTTPServer(h, logger, func() { closeSessions(server) })
 	return countryapi.Serve(ctx, l, logger, srv.Serve, srv.Shutdown)
@@ -59,41 +48,29 @@ func closeSessions(s *mcp.Server) {
 	}
 }
 
-// announce warns that the development issuer runs, and prints its client's
-// credentials with commands, ready to paste, that call the MCP server at
-// endpoint and read its metadata.
-func announce(dev *countryapi.DevIssuer, logger *slog.Logger, w io.Writer, endpoint, metadata string) {
-	logger.Warn("no ISSUER_URL: started the embedded development issuer; FOR DEVELOPMENT ONLY, never in production (set ISSUER_URL and AUDIENCE to use a real issuer)",
-		"issuer", dev.URL(), "client_id", dev.ClientID, "audience", dev.Audience)
-	fmt.Fprintf(w, `
-Development issuer (for development only, never in production)
-  issuer:         %[1]s
-  token endpoint: %[2]s
-  client_id:      %[3]s
-  client_secret:  %[4]s
-  audience:       %[5]s
-  scopes:         %[6]s %[7]s
-
-MCP server (streamable HTTP)
-  endpoint:       %[8]s
-  metadata:       %[9]s
-  tool:           %[10]s {"code":"AUS"}, needs scope %[6]s
+// howTo is how to call the MCP server at endpoint, and read its metadata,
+// with the development issuer's client.
+func howTo(dev *countryapi.DevIssuer, endpoint, metadata string) string {
+	return fmt.Sprintf(`MCP server (streamable HTTP)
+  endpoint:       %[1]s
+  metadata:       %[2]s
+  tool:           %[3]s {"code":"AUS"}, needs scope %[4]s
 
 Call the tool with the client example, an MCP client of the Go SDK:
 
-  ISSUER_URL=%[1]s CLIENT_ID=%[3]s CLIENT_SECRET=%[4]s SCOPES=%[6]s MCP_URL=%[8]s go run ./examples/client
+  %[5]s
 
 Or get a token (client_secret_basic) for an MCP client that sends an
 Authorization header of your choice, such as the MCP Inspector
 (npx @modelcontextprotocol/inspector, transport Streamable HTTP):
 
-  TOKEN=$(curl -s -u '%[3]s:%[4]s' -d grant_type=client_credentials -d scope=%[6]s %[2]s | sed -E 's/.*"access_token":"([^"]*)".*/\1/')
+  %[6]s
   Authorization: Bearer $TOKEN
 
 Without a token, the 401 points to the metadata:
 
-  curl -i -X POST %[8]s
-  curl -s %[9]s
+  curl -i -X POST %[1]s
+  curl -s %[2]s
 
-`, dev.URL(), dev.TokenURL(), dev.ClientID, dev.ClientSecret, dev.Audience, countryapi.ScopeCountryRead, countryapi.ScopeCustomerRead, endpoint, metadata, countryapi.LookupCountryTool)
+`, endpoint, metadata, countryapi.LookupCountryTool, countryapi.ScopeCountryRead, dev.ClientCommand("MCP_URL="+endpoint), dev.TokenCommand())
 }

@@ -1,17 +1,14 @@
 package mcpapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +19,7 @@ import (
 	"github.com/bouncer-go/bouncer/core/bearer"
 	"github.com/bouncer-go/bouncer/core/bearertest"
 	"github.com/bouncer-go/bouncer/examples/internal/countryapi"
+	"github.com/bouncer-go/bouncer/examples/internal/exampletest"
 	"github.com/bouncer-go/bouncer/examples/internal/tokenclient"
 )
 
@@ -29,26 +27,12 @@ import (
 // the test instead of stalling the run.
 const callTimeout = 15 * time.Second
 
-// start runs the server as its command does, on a loopback port, and
-// returns its base URL and what it printed. The server is stopped, and
-// must stop cleanly, when t ends.
-func start(t *testing.T, cfg countryapi.Config) (string, *syncBuffer) {
+// start runs the server as its command does, on a loopback port, until t
+// ends, and returns its base URL and what it printed.
+func start(t *testing.T, cfg countryapi.Config) (string, *exampletest.Output) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, l, cfg, slog.New(slog.DiscardHandler), out) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	return countryapi.BaseURL(l.Addr()), out
+	addr, out := exampletest.Start(t, Run, cfg)
+	return countryapi.BaseURL(addr), out
 }
 
 // connect opens an MCP session at endpoint with the SDK's client, its
@@ -212,7 +196,7 @@ func TestRunDevIssuer(t *testing.T) {
 	// Served means announced: Run prints before it serves.
 	md := metadata(t, base+bearer.WellKnownMetadataPath)
 	printed := out.String()
-	issuer := field(t, printed, "issuer")
+	issuer := exampletest.Field(t, printed, "issuer")
 	for _, want := range []string{"for development only", "endpoint:       " + endpoint, "MCP_URL=" + endpoint + " go run ./examples/client", "curl -i -X POST " + endpoint} {
 		if !strings.Contains(printed, want) {
 			t.Errorf("output lacks %q:\n%s", want, printed)
@@ -222,12 +206,12 @@ func TestRunDevIssuer(t *testing.T) {
 		t.Errorf("authorization servers %v; want the development issuer %s", md.AuthorizationServers, issuer)
 	}
 	if resp, _ := send(t, http.MethodPost, endpoint); resp.StatusCode != http.StatusUnauthorized ||
-		!strings.Contains(resp.Header.Get("WWW-Authenticate"), `resource_metadata="`+field(t, printed, "metadata")+`"`) {
+		!strings.Contains(resp.Header.Get("WWW-Authenticate"), `resource_metadata="`+exampletest.Field(t, printed, "metadata")+`"`) {
 		t.Errorf("without a token: %d, WWW-Authenticate %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
 	}
 
 	var got strings.Builder
-	cc := tokenclient.Config{IssuerURL: issuer, ClientID: countryapi.DevClientID, ClientSecret: field(t, printed, "client_secret"), Scopes: []string{countryapi.ScopeCountryRead}, MCPURL: endpoint}
+	cc := tokenclient.Config{IssuerURL: issuer, ClientID: countryapi.DevClientID, ClientSecret: exampletest.Field(t, printed, "client_secret"), Scopes: []string{countryapi.ScopeCountryRead}, MCPURL: endpoint}
 	if err := tokenclient.Run(t.Context(), cc, nil, &got); err != nil || !strings.Contains(got.String(), `{"code":"AUS","name":"AUSTRALIA"}`) {
 		t.Fatalf("the client example: %v\n%s", err, got.String())
 	}
@@ -297,32 +281,4 @@ func TestRunStopsWithSessionsOpen(t *testing.T) {
 	case <-time.After(countryapi.ShutdownTimeout / 2):
 		t.Fatal("still stopping: the open session holds the shutdown")
 	}
-}
-
-// field reads "  name: value" from the printed instructions.
-func field(t *testing.T, printed, name string) string {
-	t.Helper()
-	m := regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(name) + `: +(\S+)$`).FindStringSubmatch(printed)
-	if m == nil {
-		t.Fatalf("output has no %s:\n%s", name, printed)
-	}
-	return m[1]
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
