@@ -225,3 +225,35 @@ func TestResourceMetadata(t *testing.T) {
 		t.Errorf("403 challenge %s", got)
 	}
 }
+
+// An issuer that introspects all its tokens is asked about its own JWTs
+// only: another issuer's JWT is verified by that issuer's keys, and never
+// shown to the introspecting one.
+func TestMultiVerifierIntrospectsOnlyItsOwnJWTs(t *testing.T) {
+	keycloak, in := introspecting(t)
+	in.AllTokens = true
+	entra := newIssuer(t)
+	m, err := bearer.NewMulti(bearer.MultiConfig{Issuers: []bearer.Config{
+		{Issuer: keycloak.URL(), Audiences: []string{testAudience}, Logger: quiet, Introspection: in},
+		{Issuer: entra.URL(), Audiences: []string{testAudience}, Logger: quiet},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := m.Verify(bg, entra.MustMint(t, nil))
+	if err != nil || c.Issuer != entra.URL() {
+		t.Fatalf("the other issuer's JWT: %v", err)
+	}
+	if n := keycloak.Introspections(); n != 0 {
+		t.Fatalf("the other issuer's JWT was introspected %d times", n)
+	}
+	// The introspecting issuer's own JWT is asked about (and, unknown to
+	// its introspection endpoint, refused); its opaque tokens are accepted.
+	wantRefusal(t, verifyErr(m, keycloak.MustMint(t, nil)), bearer.ErrInactive, 401)
+	if _, err := m.Verify(bg, keycloak.MintOpaque(nil)); err != nil {
+		t.Fatal(err)
+	}
+	if n := keycloak.Introspections(); n != 2 {
+		t.Fatalf("%d introspections; want 2", n)
+	}
+}
