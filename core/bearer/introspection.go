@@ -126,15 +126,16 @@ func (v *Verifier) introspectToken(ctx context.Context, token string) (*Claims, 
 	// end with the first one's cancellation; Timeout bounds it.
 	ctx = context.WithoutCancel(ctx)
 	res := in.flights.do(token, func() flightResult {
-		key := v.sharedKey(token)
+		var key string // named only when there is a shared cache
 		if in.cfg.Shared != nil {
+			key = v.sharedKey(token)
 			body, found, err := in.cfg.Shared.Get(ctx, key)
 			if err != nil {
 				v.keys.emit(Event{Kind: EventSharedCacheFailed, Err: err})
 			}
 			if found {
-				c, e, until := v.judgeAnswer(ctx, token, body)
-				return flightResult{c, e, until, true}
+				c, e, _ := v.judgeAnswer(ctx, token, body)
+				return flightResult{c, e}
 			}
 		}
 		body, e := v.askIssuer(ctx, token)
@@ -147,7 +148,7 @@ func (v *Verifier) introspectToken(ctx context.Context, token string) (*Claims, 
 				v.keys.emit(Event{Kind: EventSharedCacheFailed, Err: err})
 			}
 		}
-		return flightResult{c, e, until, true}
+		return flightResult{c, e}
 	})
 	return res.claims, res.err
 }
@@ -311,8 +312,6 @@ type flight struct {
 type flightResult struct {
 	claims *Claims
 	err    *Error
-	until  int64
-	ok     bool
 }
 
 func (f *flights) do(token string, call func() flightResult) flightResult {
