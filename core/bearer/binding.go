@@ -100,17 +100,34 @@ func withScheme(e *Error, scheme string) *Error {
 	return &c
 }
 
-// judgeRequest is what Verifier and MultiVerifier do with a request once
-// its token is extracted: the DPoP proof (or DPoP's requirement), the
-// token (from the cache when it is there, its characters checked
-// otherwise), then its binding. front's settings (DPoP, the client
+// judgeRequest is what Verifier and MultiVerifier do with a request: find
+// its token as front reads requests, then judge it (see judgeToken). The
+// refusal of a DPoP request is a DPoP challenge.
+func (front *Verifier) judgeRequest(ctx context.Context, r Request, tr *trace,
+	cached func(context.Context, string, *trace) (*Claims, *Error, bool),
+	verify func(context.Context, string, *trace) (*Claims, *Error)) (*Claims, *Error) {
+	tok, isDPoP, e := front.extract(r)
+	if e != nil {
+		return nil, e
+	}
+	c, e := front.judgeToken(ctx, r, tok, isDPoP, tr, cached, verify)
+	if e != nil && isDPoP {
+		e = withScheme(e, "DPoP")
+	}
+	return c, e
+}
+
+// judgeToken checks a request's token: the DPoP proof (or DPoP's
+// requirement), the token (from the cache when it is there, its characters
+// checked otherwise), then its binding. front's settings (DPoP, the client
 // certificate header) apply.
-func (front *Verifier) judgeRequest(ctx context.Context, r Request, tok string, isDPoP bool, tr *trace,
+func (front *Verifier) judgeToken(ctx context.Context, r Request, tok string, isDPoP bool, tr *trace,
 	cached func(context.Context, string, *trace) (*Claims, *Error, bool),
 	verify func(context.Context, string, *trace) (*Claims, *Error)) (*Claims, *Error) {
 	pr := presentation{dpop: isDPoP, cert: front.clientCert(r)}
 	switch {
 	case isDPoP:
+		// A malformed token is refused before any work on the proof.
 		if e := checkTokenChars(tok); e != nil {
 			return nil, e
 		}
@@ -126,8 +143,10 @@ func (front *Verifier) judgeRequest(ctx context.Context, r Request, tok string, 
 	}
 	c, e, ok := cached(ctx, tok, tr)
 	if !ok {
-		if e := checkTokenChars(tok); e != nil {
-			return nil, e
+		if !isDPoP { // a DPoP token's characters were checked above
+			if e := checkTokenChars(tok); e != nil {
+				return nil, e
+			}
 		}
 		c, e = verify(ctx, tok, tr)
 	}

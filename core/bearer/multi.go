@@ -209,16 +209,7 @@ func (m *MultiVerifier) VerifyRequest(ctx context.Context, r Request) (*Claims, 
 }
 
 func (m *MultiVerifier) verifyRequest(ctx context.Context, r Request, tr *trace) (*Claims, *Error) {
-	front := m.members[0]
-	tok, isDPoP, e := front.extract(r)
-	if e != nil {
-		return nil, e
-	}
-	c, e := front.judgeRequest(ctx, r, tok, isDPoP, tr, m.cached, m.verify)
-	if e != nil && isDPoP {
-		e = withScheme(e, "DPoP")
-	}
-	return c, e
+	return m.members[0].judgeRequest(ctx, r, tr, m.cached, m.verify)
 }
 
 // cached answers from the cache of judged tokens, when it can.
