@@ -257,3 +257,24 @@ func TestMultiVerifierIntrospectsOnlyItsOwnJWTs(t *testing.T) {
 		t.Fatalf("%d introspections; want 2", n)
 	}
 }
+
+// Without a tenant list, a template's authorization server is where its
+// tenant-independent metadata is: the discovery tenant's, and for Entra's
+// v1 issuer on login.microsoftonline.com, not sts.windows.net.
+func TestTemplateAuthorizationServer(t *testing.T) {
+	for _, tc := range []struct {
+		issuer, tenant, want string
+	}{
+		{"https://login.microsoftonline.com/{tenantid}/v2.0", "", "https://login.microsoftonline.com/common/v2.0"},
+		{"https://login.microsoftonline.com/{tenantid}/v2.0", "organizations", "https://login.microsoftonline.com/organizations/v2.0"},
+		{"https://sts.windows.net/{tenantid}/", "", "https://login.microsoftonline.com/common"},
+	} {
+		v, err := bearer.New(bearer.Config{Issuer: tc.issuer, DiscoveryTenant: tc.tenant, Audiences: []string{"a"}, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := v.AuthorizationServers(); len(got) != 1 || got[0] != tc.want {
+			t.Errorf("%s (%q): %v; want %s", tc.issuer, tc.tenant, got, tc.want)
+		}
+	}
+}
