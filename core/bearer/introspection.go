@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -228,7 +229,7 @@ func (v *Verifier) judgeActive(ctx context.Context, a *answer, body []byte) (*Cl
 		return nil, tokenError(ErrType, "the issuer says the token is not an access token")
 	case p.Iss != "" && p.Iss != v.issuer:
 		return nil, tokenError(ErrIssuer, "the token was not issued by %s", v.issuer)
-	case !v.anyAud && !sliceHas(p.Aud, v.isAudience):
+	case !v.anyAud && !slices.ContainsFunc(p.Aud, v.isAudience):
 		return nil, tokenError(ErrAudience, "the token is not meant for this API")
 	}
 	if e := checkKind(p); e != nil {
@@ -287,15 +288,6 @@ func (v *Verifier) sharedKey(token string) string {
 	h.Write([]byte{0})
 	h.Write([]byte(token))
 	return "bouncer:introspection:" + hex.EncodeToString(h.Sum(nil))
-}
-
-func sliceHas(list []string, f func(string) bool) bool {
-	for _, s := range list {
-		if f(s) {
-			return true
-		}
-	}
-	return false
 }
 
 // flights collapses concurrent introspections of one token into one call.
