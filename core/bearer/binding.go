@@ -21,11 +21,14 @@ type binding struct {
 
 // presentation is what a request offers to satisfy a binding: the
 // thumbprint of the key of a verified DPoP proof (with the DPoP scheme),
-// and the TLS client certificate.
+// and the TLS client certificate. cert is called only for a token bound
+// to a certificate: reading one from a proxy's header means parsing it,
+// which would cost far more than a cached token's whole check; nil means
+// no certificate.
 type presentation struct {
 	dpop bool
 	jkt  string
-	cert *x509.Certificate
+	cert func() *x509.Certificate
 }
 
 // checkBinding refuses a token whose binding the request does not
@@ -48,10 +51,14 @@ func checkBinding(c *Claims, pr presentation) *Error {
 		return tokenError(ErrSenderConstrained, "the token is bound to a DPoP key (cnf.jkt) and cannot be accepted as a bearer token: present it with the DPoP scheme and a proof")
 	}
 	if b.x5t != "" {
-		if pr.cert == nil {
+		var cert *x509.Certificate
+		if pr.cert != nil {
+			cert = pr.cert()
+		}
+		if cert == nil {
 			return tokenError(ErrSenderConstrained, "the token is bound to a TLS client certificate (cnf.x5t#S256) and the request presented none")
 		}
-		sum := sha256.Sum256(pr.cert.Raw)
+		sum := sha256.Sum256(cert.Raw)
 		if subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(b.x5t)) != 1 {
 			return tokenError(ErrSenderConstrained, "the request's TLS client certificate is not the one the token is bound to (cnf.x5t#S256)")
 		}
@@ -100,17 +107,34 @@ func withScheme(e *Error, scheme string) *Error {
 	return &c
 }
 
-// judgeRequest is what Verifier and MultiVerifier do with a request once
-// its token is extracted: the DPoP proof (or DPoP's requirement), the
-// token (from the cache when it is there, its characters checked
-// otherwise), then its binding. front's settings (DPoP, the client
-// certificate header) apply.
-func (front *Verifier) judgeRequest(ctx context.Context, r Request, tok string, isDPoP bool, tr *trace,
+// judgeRequest is what Verifier and MultiVerifier do with a request: find
+// its token as front reads requests, then judge it (see judgeToken). The
+// refusal of a DPoP request is a DPoP challenge.
+func (front *Verifier) judgeRequest(ctx context.Context, r Request, tr *trace,
 	cached func(context.Context, string, *trace) (*Claims, *Error, bool),
 	verify func(context.Context, string, *trace) (*Claims, *Error)) (*Claims, *Error) {
-	pr := presentation{dpop: isDPoP, cert: front.clientCert(r)}
+	tok, isDPoP, e := front.extract(r)
+	if e != nil {
+		return nil, e
+	}
+	c, e := front.judgeToken(ctx, r, tok, isDPoP, tr, cached, verify)
+	if e != nil && isDPoP {
+		e = withScheme(e, "DPoP")
+	}
+	return c, e
+}
+
+// judgeToken checks a request's token: the DPoP proof (or DPoP's
+// requirement), the token (from the cache when it is there, its characters
+// checked otherwise), then its binding. front's settings (DPoP, the client
+// certificate header) apply.
+func (front *Verifier) judgeToken(ctx context.Context, r Request, tok string, isDPoP bool, tr *trace,
+	cached func(context.Context, string, *trace) (*Claims, *Error, bool),
+	verify func(context.Context, string, *trace) (*Claims, *Error)) (*Claims, *Error) {
+	pr := presentation{dpop: isDPoP, cert: func() *x509.Certificate { return front.clientCert(r) }}
 	switch {
 	case isDPoP:
+		// A malformed token is refused before any work on the proof.
 		if e := checkTokenChars(tok); e != nil {
 			return nil, e
 		}
@@ -126,8 +150,10 @@ func (front *Verifier) judgeRequest(ctx context.Context, r Request, tok string, 
 	}
 	c, e, ok := cached(ctx, tok, tr)
 	if !ok {
-		if e := checkTokenChars(tok); e != nil {
-			return nil, e
+		if !isDPoP { // a DPoP token's characters were checked above
+			if e := checkTokenChars(tok); e != nil {
+				return nil, e
+			}
 		}
 		c, e = verify(ctx, tok, tr)
 	}

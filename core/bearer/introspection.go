@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -126,15 +127,16 @@ func (v *Verifier) introspectToken(ctx context.Context, token string) (*Claims, 
 	// end with the first one's cancellation; Timeout bounds it.
 	ctx = context.WithoutCancel(ctx)
 	res := in.flights.do(token, func() flightResult {
-		key := v.sharedKey(token)
+		var key string // named only when there is a shared cache
 		if in.cfg.Shared != nil {
+			key = v.sharedKey(token)
 			body, found, err := in.cfg.Shared.Get(ctx, key)
 			if err != nil {
 				v.keys.emit(Event{Kind: EventSharedCacheFailed, Err: err})
 			}
 			if found {
-				c, e, until := v.judgeAnswer(ctx, token, body)
-				return flightResult{c, e, until, true}
+				c, e, _ := v.judgeAnswer(ctx, token, body)
+				return flightResult{c, e}
 			}
 		}
 		body, e := v.askIssuer(ctx, token)
@@ -147,7 +149,7 @@ func (v *Verifier) introspectToken(ctx context.Context, token string) (*Claims, 
 				v.keys.emit(Event{Kind: EventSharedCacheFailed, Err: err})
 			}
 		}
-		return flightResult{c, e, until, true}
+		return flightResult{c, e}
 	})
 	return res.claims, res.err
 }
@@ -227,7 +229,7 @@ func (v *Verifier) judgeActive(ctx context.Context, a *answer, body []byte) (*Cl
 		return nil, tokenError(ErrType, "the issuer says the token is not an access token")
 	case p.Iss != "" && p.Iss != v.issuer:
 		return nil, tokenError(ErrIssuer, "the token was not issued by %s", v.issuer)
-	case !v.anyAud && !sliceHas(p.Aud, v.isAudience):
+	case !v.anyAud && !slices.ContainsFunc(p.Aud, v.isAudience):
 		return nil, tokenError(ErrAudience, "the token is not meant for this API")
 	}
 	if e := checkKind(p); e != nil {
@@ -288,15 +290,6 @@ func (v *Verifier) sharedKey(token string) string {
 	return "bouncer:introspection:" + hex.EncodeToString(h.Sum(nil))
 }
 
-func sliceHas(list []string, f func(string) bool) bool {
-	for _, s := range list {
-		if f(s) {
-			return true
-		}
-	}
-	return false
-}
-
 // flights collapses concurrent introspections of one token into one call.
 type flights struct {
 	mu sync.Mutex
@@ -311,8 +304,6 @@ type flight struct {
 type flightResult struct {
 	claims *Claims
 	err    *Error
-	until  int64
-	ok     bool
 }
 
 func (f *flights) do(token string, call func() flightResult) flightResult {

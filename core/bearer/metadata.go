@@ -124,13 +124,14 @@ func (m *ResourceMetadata) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // AuthorizationServers are the issuers this Verifier accepts tokens from,
 // for ResourceMetadata: its issuer, or for an issuer template the issuer
-// of each allowed tenant, or the tenant-independent one (common).
+// of each allowed tenant, or else the tenant-independent one its metadata
+// is read from (see Config.DiscoveryTenant).
 func (v *Verifier) AuthorizationServers() []string {
 	if v.tenants == nil {
 		return []string{v.issuer}
 	}
 	if len(v.tenants.allowed) == 0 {
-		return []string{strings.Replace(v.issuer, TenantPlaceholder, "common", 1)}
+		return []string{v.keys.location}
 	}
 	out := make([]string, 0, len(v.tenants.allowed))
 	for _, t := range v.tenants.allowed {

@@ -135,7 +135,7 @@ func (m *MultiVerifier) verify(ctx context.Context, token string, tr *trace) (*C
 	if c, e, ok := m.cached(ctx, token, tr); ok {
 		return c, e
 	}
-	if !isCompactJWS(token) || (m.opaque != nil && m.opaque.introspect.cfg.AllTokens) {
+	if !isCompactJWS(token) {
 		if m.opaque == nil {
 			return nil, segmentsError(token)
 		}
@@ -144,6 +144,9 @@ func (m *MultiVerifier) verify(ctx context.Context, token string, tr *trace) (*C
 	var sigBuf [512]byte
 	t, e := parseJWS(token, &m.headers, sigBuf[:0])
 	if e != nil {
+		if m.opaque != nil && m.opaque.introspect.cfg.AllTokens {
+			return m.opaque.introspectToken(ctx, token) // unreadable, it names no issuer: as an opaque token
+		}
 		return nil, e
 	}
 	tr.kid, tr.alg = t.header.Kid, t.header.Alg
@@ -154,11 +157,14 @@ func (m *MultiVerifier) verify(ctx context.Context, token string, tr *trace) (*C
 		return nil, e
 	}
 	v := m.route(p.Iss)
-	if v == nil {
-		if p.Iss == "" {
-			return nil, tokenError(ErrIssuer, "the token names no issuer")
-		}
+	switch {
+	case v == nil && p.Iss == "":
+		return nil, tokenError(ErrIssuer, "the token names no issuer")
+	case v == nil:
 		return nil, tokenError(ErrIssuer, "the token's issuer is not trusted here")
+	case v.introspect != nil && v.introspect.cfg.AllTokens:
+		// Only the issuer the JWT names is asked about it.
+		return v.introspectToken(ctx, token)
 	}
 	c, key, e := v.verifyParsed(ctx, &t, &p, &m.headers, token)
 	if e != nil {
@@ -203,16 +209,7 @@ func (m *MultiVerifier) VerifyRequest(ctx context.Context, r Request) (*Claims, 
 }
 
 func (m *MultiVerifier) verifyRequest(ctx context.Context, r Request, tr *trace) (*Claims, *Error) {
-	front := m.members[0]
-	tok, isDPoP, e := front.extract(r)
-	if e != nil {
-		return nil, e
-	}
-	c, e := front.judgeRequest(ctx, r, tok, isDPoP, tr, m.cached, m.verify)
-	if e != nil && isDPoP {
-		e = withScheme(e, "DPoP")
-	}
-	return c, e
+	return m.members[0].judgeRequest(ctx, r, tr, m.cached, m.verify)
 }
 
 // cached answers from the cache of judged tokens, when it can.

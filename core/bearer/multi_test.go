@@ -225,3 +225,56 @@ func TestResourceMetadata(t *testing.T) {
 		t.Errorf("403 challenge %s", got)
 	}
 }
+
+// An issuer that introspects all its tokens is asked about its own JWTs
+// only: another issuer's JWT is verified by that issuer's keys, and never
+// shown to the introspecting one.
+func TestMultiVerifierIntrospectsOnlyItsOwnJWTs(t *testing.T) {
+	keycloak, in := introspecting(t)
+	in.AllTokens = true
+	entra := newIssuer(t)
+	m, err := bearer.NewMulti(bearer.MultiConfig{Issuers: []bearer.Config{
+		{Issuer: keycloak.URL(), Audiences: []string{testAudience}, Logger: quiet, Introspection: in},
+		{Issuer: entra.URL(), Audiences: []string{testAudience}, Logger: quiet},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := m.Verify(bg, entra.MustMint(t, nil))
+	if err != nil || c.Issuer != entra.URL() {
+		t.Fatalf("the other issuer's JWT: %v", err)
+	}
+	if n := keycloak.Introspections(); n != 0 {
+		t.Fatalf("the other issuer's JWT was introspected %d times", n)
+	}
+	// The introspecting issuer's own JWT is asked about (and, unknown to
+	// its introspection endpoint, refused); its opaque tokens are accepted.
+	wantRefusal(t, verifyErr(m, keycloak.MustMint(t, nil)), bearer.ErrInactive, 401)
+	if _, err := m.Verify(bg, keycloak.MintOpaque(nil)); err != nil {
+		t.Fatal(err)
+	}
+	if n := keycloak.Introspections(); n != 2 {
+		t.Fatalf("%d introspections; want 2", n)
+	}
+}
+
+// Without a tenant list, a template's authorization server is where its
+// tenant-independent metadata is: the discovery tenant's, and for Entra's
+// v1 issuer on login.microsoftonline.com, not sts.windows.net.
+func TestTemplateAuthorizationServer(t *testing.T) {
+	for _, tc := range []struct {
+		issuer, tenant, want string
+	}{
+		{"https://login.microsoftonline.com/{tenantid}/v2.0", "", "https://login.microsoftonline.com/common/v2.0"},
+		{"https://login.microsoftonline.com/{tenantid}/v2.0", "organizations", "https://login.microsoftonline.com/organizations/v2.0"},
+		{"https://sts.windows.net/{tenantid}/", "", "https://login.microsoftonline.com/common"},
+	} {
+		v, err := bearer.New(bearer.Config{Issuer: tc.issuer, DiscoveryTenant: tc.tenant, Audiences: []string{"a"}, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := v.AuthorizationServers(); len(got) != 1 || got[0] != tc.want {
+			t.Errorf("%s (%q): %v; want %s", tc.issuer, tc.tenant, got, tc.want)
+		}
+	}
+}

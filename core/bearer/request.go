@@ -217,15 +217,7 @@ func (v *Verifier) VerifyRequest(ctx context.Context, r Request) (*Claims, error
 }
 
 func (v *Verifier) verifyRequest(ctx context.Context, r Request, tr *trace) (*Claims, *Error) {
-	tok, isDPoP, e := v.extract(r)
-	if e != nil {
-		return nil, e
-	}
-	c, e := v.judgeRequest(ctx, r, tok, isDPoP, tr, v.cached, v.verify)
-	if e != nil && isDPoP {
-		e = withScheme(e, "DPoP")
-	}
-	return c, e
+	return v.judgeRequest(ctx, r, tr, v.cached, v.verify)
 }
 
 // Authenticate is VerifyRequest.

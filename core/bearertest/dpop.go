@@ -21,10 +21,16 @@ func (k *Key) Thumbprint() string {
 	if jwk == nil {
 		return ""
 	}
+	return jwkThumbprint(jwk)
+}
+
+// jwkThumbprint is the RFC 7638 SHA-256 thumbprint of a public JWK.
+func jwkThumbprint(jwk map[string]any) string {
 	// The required members only, in lexicographic order, without spaces:
 	// encoding/json writes map keys sorted.
-	required := map[string]any{"kty": jwk["kty"]}
-	for _, m := range map[string][]string{"RSA": {"e", "n"}, "EC": {"crv", "x", "y"}, "OKP": {"crv", "x"}}[jwk["kty"].(string)] {
+	kty, _ := jwk["kty"].(string)
+	required := map[string]any{"kty": kty}
+	for _, m := range map[string][]string{"RSA": {"e", "n"}, "EC": {"crv", "x", "y"}, "OKP": {"crv", "x"}}[kty] {
 		required[m] = jwk[m]
 	}
 	b, _ := json.Marshal(required)
@@ -101,12 +107,5 @@ func proofThumbprint(proofs []string) (string, *tokenError) {
 	if json.Unmarshal(raw, &header) != nil || header.JWK == nil {
 		return "", bad
 	}
-	kty, _ := header.JWK["kty"].(string)
-	required := map[string]any{"kty": kty}
-	for _, m := range map[string][]string{"RSA": {"e", "n"}, "EC": {"crv", "x", "y"}, "OKP": {"crv", "x"}}[kty] {
-		required[m] = header.JWK[m]
-	}
-	b, _ := json.Marshal(required)
-	sum := sha256.Sum256(b)
-	return b64(sum[:]), nil
+	return jwkThumbprint(header.JWK), nil
 }

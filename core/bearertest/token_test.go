@@ -175,3 +175,29 @@ func TestTokenClientsAtRuntime(t *testing.T) {
 	iss.RemoveClient("billing")
 	wantTokenError(t, postToken(t, iss, ccForm(), "billing", "s3cret"), 401, "invalid_client")
 }
+
+// A token request with a DPoP proof gets a token bound to the proof's key.
+func TestTokenBoundToDPoPKey(t *testing.T) {
+	iss := tokenIssuer(t)
+	for _, alg := range []string{"ES256", "RS256", "EdDSA"} {
+		key, err := bearertest.NewKey(alg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proof, err := key.DPoPProof(http.MethodPost, iss.TokenURL(), "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest(http.MethodPost, iss.TokenURL(), strings.NewReader(ccForm("client_id", "orders", "client_secret", trickySecret).Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("DPoP", proof)
+		r := doToken(t, iss, req)
+		if r.status != http.StatusOK || r.body["token_type"] != "DPoP" {
+			t.Fatalf("%s: got %d %v", alg, r.status, r.body)
+		}
+		_, claims := parts(t, r.body["access_token"].(string))
+		if cnf, _ := claims["cnf"].(map[string]any); cnf["jkt"] != key.Thumbprint() {
+			t.Errorf("%s: cnf %v; want jkt %s", alg, claims["cnf"], key.Thumbprint())
+		}
+	}
+}
