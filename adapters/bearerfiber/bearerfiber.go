@@ -137,7 +137,7 @@ func (m *Middleware) fiberError(c *fiber.Ctx, err error) error {
 // answers for HEAD.
 func Metadata(md *bearer.ResourceMetadata) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		resp := md.Response()
+		resp := md.ResponseTo(c.Method())
 		for k, vs := range resp.Header {
 			setHeader(c, k, vs)
 		}

@@ -373,3 +373,26 @@ func TestFiberErrorsKeepEveryChallenge(t *testing.T) {
 		t.Errorf("status %d; want %d", resp.StatusCode, want.Status)
 	}
 }
+
+// Metadata answers like bearer.ResourceMetadata.ServeHTTP, also on a route
+// registered for every method.
+func TestMetadataRefusesOtherMethods(t *testing.T) {
+	_, v := newVerifier(t, bearer.Config{})
+	md, err := bearer.NewResourceMetadata("https://api.example.com/", v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := fiber.New()
+	app.All(md.Path(), bearerfiber3.Metadata(md))
+	for method, want := range map[string]int{http.MethodGet: 200, http.MethodPost: 405, http.MethodDelete: 405} {
+		resp, err := app.Test(httptest.NewRequest(method, md.Path(), nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		wantResp := md.ResponseTo(method)
+		if resp.StatusCode != want || resp.StatusCode != wantResp.Status || resp.Header.Get("Allow") != wantResp.Header.Get("Allow") {
+			t.Errorf("%s: %d, Allow %q", method, resp.StatusCode, resp.Header.Get("Allow"))
+		}
+	}
+}

@@ -97,11 +97,18 @@ func (m *ResourceMetadata) Document() []byte {
 	return b
 }
 
-// Response is the answer to a GET of the document, for adapters to copy
-// as they copy refusals: an hour's caching, since it changes with the
-// deployment, not per request.
-func (m *ResourceMetadata) Response() Response {
+// ResponseTo is the answer to a request for the document, for adapters to
+// copy as they copy refusals: to GET and HEAD the document with an hour's
+// caching, since it changes with the deployment, not per request; to any
+// other method 405, whatever methods the route was registered for.
+func (m *ResourceMetadata) ResponseTo(method string) Response {
 	h := http.Header{}
+	if method != http.MethodGet && method != http.MethodHead {
+		h.Set("Allow", "GET, HEAD")
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		h.Set("X-Content-Type-Options", "nosniff")
+		return Response{Status: http.StatusMethodNotAllowed, Header: h, Body: []byte("method not allowed\n")}
+	}
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "max-age=3600")
 	return Response{Status: http.StatusOK, Header: h, Body: m.Document()}
@@ -109,12 +116,7 @@ func (m *ResourceMetadata) Response() Response {
 
 // ServeHTTP serves the document to GET and HEAD.
 func (m *ResourceMetadata) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	resp := m.Response()
+	resp := m.ResponseTo(r.Method)
 	for k, v := range resp.Header {
 		w.Header()[k] = v
 	}

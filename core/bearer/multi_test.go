@@ -198,6 +198,14 @@ func TestResourceMetadata(t *testing.T) {
 	if w.Code != 200 || w.Header().Get("Content-Type") != "application/json" || string(body) != want {
 		t.Fatalf("served %d %q %s", w.Code, w.Header().Get("Content-Type"), body)
 	}
+	w = httptest.NewRecorder()
+	md.ServeHTTP(w, httptest.NewRequest(http.MethodPost, md.Path(), nil))
+	if w.Code != http.StatusMethodNotAllowed || w.Header().Get("Allow") != "GET, HEAD" || w.Header().Get("Cache-Control") != "" {
+		t.Fatalf("POST served %d, Allow %q, Cache-Control %q", w.Code, w.Header().Get("Allow"), w.Header().Get("Cache-Control"))
+	}
+	if resp := md.ResponseTo(http.MethodHead); resp.Status != 200 || string(resp.Body) != want {
+		t.Fatalf("HEAD answer %d %s", resp.Status, resp.Body)
+	}
 	if _, err := bearer.NewResourceMetadata("http://api.example.com", v); err == nil {
 		t.Fatal("a plain-http resource was accepted")
 	}
