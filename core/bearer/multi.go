@@ -19,7 +19,9 @@ type MultiConfig struct {
 	// template (see TenantPlaceholder). At most one may set
 	// Introspection: opaque tokens name no issuer, and a token is never
 	// shown to an issuer that did not mint it. The issuers' Cache settings
-	// are ignored: Cache below holds every issuer's tokens.
+	// are ignored: Cache below holds every issuer's tokens. Each issuer's
+	// Logger and Observer hear its own discovery and key events; the
+	// MultiVerifier's decisions go to the first issuer's.
 	Issuers []Config
 
 	// Realm is named in WWW-Authenticate challenges. Empty means the first
