@@ -42,9 +42,15 @@ func WithPrefix(prefix string) Option {
 	return func(s *Store) { s.prefix = prefix }
 }
 
-// WithTimeout bounds each Redis call. The default is 100 ms.
+// WithTimeout bounds each Redis call. The default is 100 ms, which is also
+// what zero or a negative d means: a Store whose every call failed at once
+// would quietly turn off the shared cache and refuse every DPoP proof.
 func WithTimeout(d time.Duration) Option {
-	return func(s *Store) { s.timeout = d }
+	return func(s *Store) {
+		if d > 0 {
+			s.timeout = d
+		}
+	}
 }
 
 // New returns a Store over rdb (a *redis.Client, a cluster or failover

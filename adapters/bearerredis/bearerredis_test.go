@@ -172,3 +172,18 @@ func TestFleetRefusesReplayedProofs(t *testing.T) {
 		t.Fatalf("replay on replica B: %d %s", code, body)
 	}
 }
+
+// A zero or negative timeout keeps the default rather than failing every
+// call at once.
+func TestNonPositiveTimeoutKeepsDefault(t *testing.T) {
+	rdb, _ := startRedis(t)
+	for _, d := range []time.Duration{0, -time.Second} {
+		s := bearerredis.New(rdb, bearerredis.WithTimeout(d))
+		if err := s.Set(bg, "k", []byte("v"), time.Minute); err != nil {
+			t.Fatalf("WithTimeout(%v): Set: %v", d, err)
+		}
+		if _, found, err := s.Get(bg, "k"); !found || err != nil {
+			t.Fatalf("WithTimeout(%v): Get: %v %v", d, found, err)
+		}
+	}
+}
