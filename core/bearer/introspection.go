@@ -1,12 +1,14 @@
 package bearer
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -69,7 +71,8 @@ type Introspection struct {
 // SharedCache stores introspection answers for a fleet of verifiers; the
 // module adapters/bearerredis implements it over Redis. Keys are hashes of
 // the issuer and the token, never tokens; values are the issuer's answers,
-// to be judged by each replica; entries carry their own expiry.
+// to be judged by each replica, behind the time their use ends; entries
+// also carry that expiry as their TTL.
 type SharedCache interface {
 	Get(ctx context.Context, key string) (value []byte, found bool, err error)
 	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
@@ -130,12 +133,15 @@ func (v *Verifier) introspectToken(ctx context.Context, token string) (*Claims, 
 		var key string // named only when there is a shared cache
 		if in.cfg.Shared != nil {
 			key = v.sharedKey(token)
-			body, found, err := in.cfg.Shared.Get(ctx, key)
+			value, found, err := in.cfg.Shared.Get(ctx, key)
 			if err != nil {
 				v.keys.emit(Event{Kind: EventSharedCacheFailed, Err: err})
 			}
-			if found {
-				c, e, _ := v.judgeAnswer(ctx, token, body)
+			// The replica that asked the issuer decided how long the
+			// answer is good for; an answer read later is good for what
+			// is left of that, not for a fresh MaxAge.
+			if until, body, ok := splitShared(value); found && ok && until > v.now().UnixNano() {
+				c, e, _ := v.judgeAnswer(ctx, token, body, until)
 				return flightResult{c, e}
 			}
 		}
@@ -143,9 +149,9 @@ func (v *Verifier) introspectToken(ctx context.Context, token string) (*Claims, 
 		if e != nil {
 			return flightResult{err: e}
 		}
-		c, e, until := v.judgeAnswer(ctx, token, body)
+		c, e, until := v.judgeAnswer(ctx, token, body, 0)
 		if in.cfg.Shared != nil && until > 0 {
-			if err := in.cfg.Shared.Set(ctx, key, body, time.Duration(until-v.now().UnixNano())); err != nil {
+			if err := in.cfg.Shared.Set(ctx, key, joinShared(until, body), time.Duration(until-v.now().UnixNano())); err != nil {
 				v.keys.emit(Event{Kind: EventSharedCacheFailed, Err: err})
 			}
 		}
@@ -192,9 +198,16 @@ func (v *Verifier) introspectionOutage(ctx context.Context, err error) *Error {
 
 // judgeAnswer reads an introspection answer as the token's claims and
 // remembers the verdict: an acceptance until the earlier of exp and
-// MaxAge, an inactive token for InactiveFor. It returns until, the end of
-// the verdict's use (Unix nanoseconds), or 0 when it is not to be shared.
-func (v *Verifier) judgeAnswer(ctx context.Context, token string, body []byte) (*Claims, *Error, int64) {
+// MaxAge, an inactive token for InactiveFor, neither past notAfter if it
+// is set (Unix nanoseconds). It returns until, the end of the verdict's
+// use (Unix nanoseconds), or 0 when it is not to be shared.
+func (v *Verifier) judgeAnswer(ctx context.Context, token string, body []byte, notAfter int64) (*Claims, *Error, int64) {
+	bound := func(until int64) int64 {
+		if notAfter > 0 {
+			return min(until, notAfter)
+		}
+		return until
+	}
 	in := v.introspect
 	now := v.now()
 	a, err := parseAnswer(body)
@@ -205,7 +218,7 @@ func (v *Verifier) judgeAnswer(ctx context.Context, token string, body []byte) (
 		if !in.inactive {
 			return nil, errCachedInactive, 0
 		}
-		until := now.Add(in.cfg.InactiveFor).UnixNano()
+		until := bound(now.Add(in.cfg.InactiveFor).UnixNano())
 		v.remember(token, verdict{}, "", until)
 		return nil, errCachedInactive, until
 	}
@@ -217,8 +230,27 @@ func (v *Verifier) judgeAnswer(ctx context.Context, token string, body []byte) (
 	if !c.Expiry.IsZero() && c.Expiry.Add(v.leeway).Before(until) {
 		until = c.Expiry.Add(v.leeway)
 	}
-	v.remember(token, verdict{claims: c}, "", until.UnixNano())
-	return c, nil, until.UnixNano()
+	end := bound(until.UnixNano())
+	v.remember(token, verdict{claims: c}, "", end)
+	return c, nil, end
+}
+
+// joinShared is a shared cache value: the end of the answer's use, in
+// Unix nanoseconds, a newline, and the answer.
+func joinShared(until int64, body []byte) []byte {
+	out := strconv.AppendInt(make([]byte, 0, 20+1+len(body)), until, 10)
+	return append(append(out, '\n'), body...)
+}
+
+// splitShared reads a value joinShared wrote; ok is false for anything
+// else, which is then no better than a miss.
+func splitShared(value []byte) (until int64, body []byte, ok bool) {
+	head, body, found := bytes.Cut(value, []byte{'\n'})
+	if !found {
+		return 0, nil, false
+	}
+	until, err := strconv.ParseInt(string(head), 10, 64)
+	return until, body, err == nil && until > 0
 }
 
 // judgeActive applies to an active answer the checks a JWT's claims get.

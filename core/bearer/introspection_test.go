@@ -293,6 +293,37 @@ func TestSharedIntrospectionCache(t *testing.T) {
 	}
 }
 
+// A replica that reads an answer from the shared cache uses it only for
+// what is left of the MaxAge its asker gave it: a token revoked just after
+// one replica asked is refused by every replica MaxAge later, not up to
+// twice that.
+func TestSharedAnswerKeepsItsExpiry(t *testing.T) {
+	clk := newClock()
+	iss, in := introspecting(t, bearertest.WithClock(clk.Now))
+	in.MaxAge, in.InactiveFor = 30*time.Second, 5*time.Second
+	in.Shared = &mapCache{} // keeps entries past their TTL: the value's own expiry must hold
+	replica := func() *bearer.Verifier {
+		return newVerifier(t, iss, func(c *bearer.Config) { c.Introspection, c.Now = in, clk.Now })
+	}
+	a, b := replica(), replica()
+	tok := iss.MintOpaque(nil)
+	if _, err := a.Verify(bg, tok); err != nil {
+		t.Fatal(err)
+	}
+	iss.Revoke(tok)
+	clk.Advance(25 * time.Second)
+	if _, err := b.Verify(bg, tok); err != nil {
+		t.Fatalf("within the shared answer's MaxAge: %v", err)
+	}
+	clk.Advance(10 * time.Second)
+	for _, v := range []*bearer.Verifier{a, b} {
+		wantRefusal(t, verifyErr(v, tok), bearer.ErrInactive, 401)
+	}
+	if n := iss.Introspections(); n != 2 {
+		t.Fatalf("%d introspections; want 2 (the first, and the one whose inactive answer both replicas share)", n)
+	}
+}
+
 // With AllTokens, JWTs go to the issuer too: one the issuer does not
 // vouch for is refused however well it is signed.
 func TestIntrospectAllTokens(t *testing.T) {
