@@ -142,14 +142,8 @@ func (m *MultiVerifier) verify(ctx context.Context, token string, tr *trace) (*C
 		return m.opaque.introspectToken(ctx, token)
 	}
 	var sigBuf [512]byte
-	t, e := parseJWS(token, &m.headers, sigBuf[:0])
-	if e != nil {
-		return nil, e
-	}
-	tr.kid, tr.alg = t.header.Kid, t.header.Alg
 	var p payload
-	e = readClaims(&t, &p)
-	tr.iss, tr.aud = p.Iss, p.Aud
+	t, e := readJWT(token, &m.headers, sigBuf[:0], &p, tr)
 	if e != nil {
 		return nil, e
 	}
@@ -160,12 +154,7 @@ func (m *MultiVerifier) verify(ctx context.Context, token string, tr *trace) (*C
 		}
 		return nil, tokenError(ErrIssuer, "the token's issuer is not trusted here")
 	}
-	c, key, e := v.verifyParsed(ctx, &t, &p, &m.headers, token)
-	if e != nil {
-		return nil, e
-	}
-	v.remember(token, verdict{claims: c, key: key.key}, key.id, p.Exp.Add(v.leeway).UnixNano())
-	return c, nil
+	return v.verifyParsed(ctx, &t, &p, &m.headers, token)
 }
 
 // route finds the Verifier of iss without any I/O: an exact issuer, else
