@@ -3,6 +3,8 @@ package bearer
 import (
 	"context"
 	"crypto"
+	"errors"
+	"math"
 	"strings"
 
 	"github.com/bouncer-go/bouncer/core/internal/coarseclock"
@@ -45,6 +47,19 @@ type verdict struct {
 }
 
 type tokenCache = tokencache.Table[verdict]
+
+// newTokenCache builds the cache cfg bounds, or nil when it is disabled.
+func newTokenCache(cfg CacheConfig) (*tokenCache, error) {
+	if cfg.Disable {
+		return nil, nil
+	}
+	entries, err1 := count("Cache.MaxEntries", cfg.MaxEntries, defaultCacheEntries, maxCacheEntries)
+	bytes, err2 := count("Cache.MaxBytes", int(cfg.MaxBytes), defaultCacheBytes, math.MaxInt)
+	if err := errors.Join(err1, err2); err != nil {
+		return nil, err
+	}
+	return tokencache.New[verdict](entries, int64(bytes)), nil
+}
 
 // errCachedInactive refuses a token that introspection recently called
 // inactive, without asking again.

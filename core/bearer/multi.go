@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"slices"
 	"strings"
-
-	"github.com/bouncer-go/bouncer/core/internal/tokencache"
 )
 
 // MultiConfig configures a MultiVerifier.
@@ -95,13 +92,9 @@ func NewMulti(cfg MultiConfig) (*MultiVerifier, error) {
 	if m.realm == "" {
 		m.realm = m.members[0].realm
 	}
-	if !cfg.Cache.Disable {
-		entries, err1 := count("Cache.MaxEntries", cfg.Cache.MaxEntries, defaultCacheEntries, maxCacheEntries)
-		bytes, err2 := count("Cache.MaxBytes", int(cfg.Cache.MaxBytes), defaultCacheBytes, math.MaxInt)
-		if err := errors.Join(err1, err2); err != nil {
-			return nil, err
-		}
-		m.cache = tokencache.New[verdict](entries, int64(bytes))
+	var err error
+	if m.cache, err = newTokenCache(cfg.Cache); err != nil {
+		return nil, err
 	}
 	for _, v := range m.members {
 		v.cache = m.cache // introspection answers and JWTs alike

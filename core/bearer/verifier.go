@@ -11,8 +11,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/bouncer-go/bouncer/core/internal/tokencache"
 )
 
 // Verifier decides whether a bearer token is genuine, meant for this API and
@@ -179,13 +177,8 @@ func New(cfg Config) (*Verifier, error) {
 		tenants:     tenants,
 		metadata:    cfg.ResourceMetadata,
 	}
-	if !cfg.Cache.Disable {
-		entries, err1 := count("Cache.MaxEntries", cfg.Cache.MaxEntries, defaultCacheEntries, maxCacheEntries)
-		bytes, err2 := count("Cache.MaxBytes", int(cfg.Cache.MaxBytes), defaultCacheBytes, math.MaxInt)
-		if err := errors.Join(err1, err2); err != nil {
-			return nil, err
-		}
-		v.cache = tokencache.New[verdict](entries, int64(bytes))
+	if v.cache, err = newTokenCache(cfg.Cache); err != nil {
+		return nil, err
 	}
 	if cfg.DPoP != nil {
 		d, err := newDPoPCheck(*cfg.DPoP, now, cfg.InsecureAllowHTTP)
