@@ -16,7 +16,10 @@ import (
 // can prove its possession (see Check).
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	tr := v.tel.begin()
-	c, e := v.verify(ctx, token, &tr)
+	c, e, ok := v.cached(ctx, token, &tr)
+	if !ok {
+		c, e = v.verify(ctx, token, &tr)
+	}
 	if e == nil {
 		e = checkBinding(c, presentation{})
 	}
@@ -33,12 +36,11 @@ func decided(ctx context.Context, t *telemetry, tr *trace, c *Claims, e *Error) 
 	return c, nil
 }
 
+// verify judges a token that the cache of judged tokens did not answer
+// for: its callers look there first.
 func (v *Verifier) verify(ctx context.Context, token string, tr *trace) (*Claims, *Error) {
 	if len(token) > v.maxBytes {
 		return nil, tokenError(ErrMalformed, "the token is longer than %d bytes", v.maxBytes)
-	}
-	if c, e, ok := v.cached(ctx, token, tr); ok {
-		return c, e
 	}
 	if v.introspect != nil && (v.introspect.cfg.AllTokens || !isCompactJWS(token)) {
 		return v.introspectToken(ctx, token)
