@@ -416,6 +416,28 @@ func unescape(quoted []byte) []byte {
 	return []byte(s)
 }
 
+// errFound stops member's walk at the member it looks for.
+var errFound = errors.New("found")
+
+// member returns the raw value of the member name of obj, one JSON object,
+// or nil when obj has none. It stops at that member: what follows it is not
+// read, which suits objects validated already (a token's claims, or a
+// value within them).
+func member(obj []byte, name string) ([]byte, error) {
+	var found []byte
+	err := members(obj, func(n, v []byte) error {
+		if string(n) == name {
+			found = v
+			return errFound
+		}
+		return nil
+	})
+	if err == errFound {
+		err = nil
+	}
+	return found, err
+}
+
 func isNull(v []byte) bool { return string(v) == "null" }
 
 // unquote returns the value of a validated JSON string token. A string

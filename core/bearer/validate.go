@@ -54,7 +54,7 @@ func validate(ctx context.Context, c *Claims, validators []Validator) *Error {
 // null as its value).
 func RequireClaim(name string) Validator {
 	return ValidatorFunc(func(_ context.Context, c *Claims) error {
-		if v, ok := c.Value(name); !ok || isNull(v) {
+		if v, ok := c.value(name); !ok || isNull(v) {
 			return NewInvalidToken(fmt.Sprintf("the token lacks the %s claim", name))
 		}
 		return nil
@@ -71,7 +71,7 @@ func ClaimEquals(name, value string) Validator {
 // strings values, e.g. a tenant allow-list on Entra's tid.
 func ClaimOneOf(name string, values ...string) Validator {
 	return ValidatorFunc(func(_ context.Context, c *Claims) error {
-		v, ok := c.Value(name)
+		v, ok := c.value(name)
 		if ok && v[0] == '"' && slices.Contains(values, unquote(v)) {
 			return nil
 		}
