@@ -239,11 +239,23 @@ func (v *Verifier) isAudience(aud string) bool { return slices.Contains(v.audien
 // typeAccepted judges the typ header. Media type names compare without
 // regard to case, and "application/" may be left out (RFC 7515 §4.1.9).
 func (v *Verifier) typeAccepted(typ string) bool {
-	switch strings.ToLower(typ) {
-	case "at+jwt", "application/at+jwt":
+	switch {
+	case equalFoldAny(typ, "at+jwt", "application/at+jwt"):
 		return true
-	case "jwt", "application/jwt", "":
+	case equalFoldAny(typ, "jwt", "application/jwt", ""):
 		return !v.strictTyp
+	}
+	return false
+}
+
+// equalFoldAny reports whether s is one of names, compared without regard
+// to case and without the copy strings.ToLower makes of every name that
+// has a capital, as Keycloak's typ claim "Bearer" has.
+func equalFoldAny(s string, names ...string) bool {
+	for _, n := range names {
+		if strings.EqualFold(s, n) {
+			return true
+		}
 	}
 	return false
 }
@@ -253,13 +265,11 @@ func (v *Verifier) typeAccepted(typ string) bool {
 // the same audience (RFC 8725 §3.11). Sender-constrained tokens are
 // accepted here and checked against each request (see checkBinding).
 func checkKind(p *payload) *Error {
-	access := false
-	switch strings.ToLower(p.Typ) {
-	case "bearer", "dpop": // Keycloak's access tokens
-		access = true
-	case "id":
+	access := equalFoldAny(p.Typ, "bearer", "dpop") // Keycloak's access tokens
+	switch {
+	case strings.EqualFold(p.Typ, "id"):
 		return tokenError(ErrType, "the token is an ID token (typ claim ID), not an access token")
-	case "refresh", "offline", "logout":
+	case equalFoldAny(p.Typ, "refresh", "offline", "logout"):
 		return tokenError(ErrType, "the token's typ claim says it is not an access token")
 	}
 	if p.IDTokenMark != "" && !access {
