@@ -76,10 +76,8 @@ func (v *Verifier) reuse(ctx context.Context, e *tokencache.Entry[verdict]) (*Cl
 	if c == nil {
 		return nil, errCachedInactive, true
 	}
-	if len(v.validators) > 0 {
-		if e := validate(withClock(ctx, v.now), c, v.validators); e != nil {
-			return nil, e, true
-		}
+	if e := v.validate(ctx, c); e != nil {
+		return nil, e, true
 	}
 	return c, nil, true
 }

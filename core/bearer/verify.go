@@ -165,10 +165,8 @@ func (v *Verifier) finish(ctx context.Context, p *payload, raw []byte) (*Claims,
 	}
 	c.typed = new(sync.Map)
 	c.by, c.self = v, c
-	if len(v.validators) > 0 {
-		if e := validate(withClock(ctx, v.now), c, v.validators); e != nil {
-			return nil, e
-		}
+	if e := v.validate(ctx, c); e != nil {
+		return nil, e
 	}
 	return c, nil
 }
