@@ -136,7 +136,7 @@ func (m *MultiVerifier) verify(ctx context.Context, token string, tr *trace) (*C
 	}
 	var sigBuf [512]byte
 	var p payload
-	t, e := readJWT(token, &m.headers, sigBuf[:0], &p, tr)
+	t, sig, e := readJWT(token, &m.headers, sigBuf[:0], &p, tr)
 	if e != nil {
 		return nil, e
 	}
@@ -147,7 +147,7 @@ func (m *MultiVerifier) verify(ctx context.Context, token string, tr *trace) (*C
 		}
 		return nil, tokenError(ErrIssuer, "the token's issuer is not trusted here")
 	}
-	return v.verifyParsed(ctx, &t, &p, &m.headers, token)
+	return v.verifyParsed(ctx, &t, sig, &p, &m.headers, token)
 }
 
 // route finds the Verifier of iss without any I/O: an exact issuer, else

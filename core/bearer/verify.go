@@ -66,35 +66,35 @@ func (v *Verifier) cached(ctx context.Context, token string, tr *trace) (*Claims
 func (v *Verifier) verifyJWS(ctx context.Context, token string, tr *trace) (*Claims, *Error) {
 	var sigBuf [512]byte // RS4096's signature; any other fits too
 	var p payload
-	t, e := readJWT(token, &v.headers, sigBuf[:0], &p, tr)
+	t, sig, e := readJWT(token, &v.headers, sigBuf[:0], &p, tr)
 	if e != nil {
 		return nil, e
 	}
-	return v.verifyParsed(ctx, &t, &p, &v.headers, token)
+	return v.verifyParsed(ctx, &t, sig, &p, &v.headers, token)
 }
 
-// readJWT parses a signed JWT and reads its claims into p, noting in tr
-// what an event may report, and refuses the tokens no verifier accepts
-// whatever its configuration: ID tokens and other tokens that are not
-// access tokens. The signature is decoded into sigBuf when it fits.
-func readJWT(token string, hc *headerCache, sigBuf []byte, p *payload, tr *trace) (jws, *Error) {
-	t, e := parseJWS(token, hc, sigBuf)
+// readJWT parses a signed JWT (see parseJWS) and reads its claims into p,
+// noting in tr what an event may report, and refuses the tokens no
+// verifier accepts whatever its configuration: ID tokens and other tokens
+// that are not access tokens.
+func readJWT(token string, hc *headerCache, sigBuf []byte, p *payload, tr *trace) (jws, []byte, *Error) {
+	t, sig, e := parseJWS(token, hc, sigBuf)
 	if e != nil {
-		return t, e
+		return t, nil, e
 	}
 	tr.kid, tr.alg = t.header.Kid, t.header.Alg
 	err := parsePayload(t.payload, p)
 	tr.iss, tr.aud = p.Iss, p.Aud
 	if err != nil {
-		return t, tokenError(ErrMalformed, "the token's claims are malformed: %v", err)
+		return t, nil, tokenError(ErrMalformed, "the token's claims are malformed: %v", err)
 	}
-	return t, checkKind(p)
+	return t, sig, checkKind(p)
 }
 
-// verifyParsed checks a parsed JWT against this Verifier's issuer, keys and
-// rules, offers its header to hc (the cache it was parsed with), and
-// remembers the token once accepted.
-func (v *Verifier) verifyParsed(ctx context.Context, t *jws, p *payload, hc *headerCache, token string) (*Claims, *Error) {
+// verifyParsed checks a parsed JWT and its signature against this
+// Verifier's issuer, keys and rules, offers its header to hc (the cache it
+// was parsed with), and remembers the token once accepted.
+func (v *Verifier) verifyParsed(ctx context.Context, t *jws, sig []byte, p *payload, hc *headerCache, token string) (*Claims, *Error) {
 	alg, ok := v.algs[t.header.Alg]
 	if !ok {
 		return nil, tokenError(ErrAlgorithm, "the token's signing algorithm is not accepted")
@@ -117,7 +117,7 @@ func (v *Verifier) verifyParsed(ctx context.Context, t *jws, p *payload, hc *hea
 	if !alg.fits(key.key) {
 		return nil, tokenError(ErrAlgorithm, "the token's algorithm does not fit its key type")
 	}
-	if !alg.verify(key, t.signingInput, t.signature) {
+	if !alg.verify(key, t.signingInput, sig) {
 		return nil, tokenError(ErrSignature, "the token's signature does not verify")
 	}
 	if e := v.checkTimes(p); e != nil {
