@@ -92,16 +92,15 @@ func (a *algorithm) verify(pk *publicKey, signingInput string, sig []byte) bool 
 	}
 	switch k := pk.key.(type) {
 	case *rsa.PublicKey:
-		if pk.rsa != nil { // prepared when the key was fetched
-			if a.pss {
-				return pk.rsa.VerifyPSS(a.hash, digest, sig)
-			}
-			return pk.rsa.VerifyPKCS1v15(a.hash, digest, sig)
+		// parseJWK, where every key comes from, prepares each RSA key
+		// it accepts.
+		if pk.rsa == nil {
+			return false
 		}
 		if a.pss {
-			return rsa.VerifyPSS(k, a.hash, digest, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}) == nil
+			return pk.rsa.VerifyPSS(a.hash, digest, sig)
 		}
-		return rsa.VerifyPKCS1v15(k, a.hash, digest, sig) == nil
+		return pk.rsa.VerifyPKCS1v15(a.hash, digest, sig)
 	case *ecdsa.PublicKey:
 		size := (k.Curve.Params().BitSize + 7) / 8
 		if len(sig) != 2*size {

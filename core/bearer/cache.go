@@ -3,6 +3,8 @@ package bearer
 import (
 	"context"
 	"crypto"
+	"errors"
+	"math"
 	"strings"
 
 	"github.com/bouncer-go/bouncer/core/internal/coarseclock"
@@ -46,6 +48,19 @@ type verdict struct {
 
 type tokenCache = tokencache.Table[verdict]
 
+// newTokenCache builds the cache cfg bounds, or nil when it is disabled.
+func newTokenCache(cfg CacheConfig) (*tokenCache, error) {
+	if cfg.Disable {
+		return nil, nil
+	}
+	entries, err1 := count("Cache.MaxEntries", cfg.MaxEntries, defaultCacheEntries, maxCacheEntries)
+	bytes, err2 := count("Cache.MaxBytes", int(cfg.MaxBytes), defaultCacheBytes, math.MaxInt)
+	if err := errors.Join(err1, err2); err != nil {
+		return nil, err
+	}
+	return tokencache.New[verdict](entries, int64(bytes)), nil
+}
+
 // errCachedInactive refuses a token that introspection recently called
 // inactive, without asking again.
 var errCachedInactive = tokenError(ErrInactive, "the issuer says the token is not active")
@@ -61,10 +76,8 @@ func (v *Verifier) reuse(ctx context.Context, e *tokencache.Entry[verdict]) (*Cl
 	if c == nil {
 		return nil, errCachedInactive, true
 	}
-	if len(v.validators) > 0 {
-		if e := validate(withClock(ctx, v.now), c, v.validators); e != nil {
-			return nil, e, true
-		}
+	if e := v.validate(ctx, c); e != nil {
+		return nil, e, true
 	}
 	return c, nil, true
 }

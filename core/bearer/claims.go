@@ -76,17 +76,18 @@ func (c *Claims) Raw() json.RawMessage { return bytes.Clone(c.raw) }
 // Value returns the JSON value of the top-level claim name, exactly as the
 // token has it, and whether the token has that claim.
 func (c *Claims) Value(name string) (json.RawMessage, bool) {
-	var found []byte
-	_ = members(c.raw, func(n, v []byte) error {
-		if string(n) == name {
-			found = v
-		}
-		return nil
-	})
-	if found == nil {
+	v, ok := c.value(name)
+	if !ok {
 		return nil, false
 	}
-	return bytes.Clone(found), true
+	return bytes.Clone(v), true
+}
+
+// value is Value without the copy, for readers that neither keep nor
+// change it: the validators, which run on every request.
+func (c *Claims) value(name string) ([]byte, bool) {
+	v, _ := member(c.raw, name)
+	return v, v != nil
 }
 
 // Decode unmarshals the token's payload into v, for claims that Claims does
@@ -188,12 +189,11 @@ func rolesOf(v []byte, roles *stringList) error {
 	if v[0] != '{' {
 		return errClaimType
 	}
-	return members(v, func(name, r []byte) error {
-		if string(name) == "roles" {
-			return roles.UnmarshalJSON(r)
-		}
-		return nil
-	})
+	r, err := member(v, "roles")
+	if err != nil || r == nil {
+		return err
+	}
+	return roles.UnmarshalJSON(r)
 }
 
 func (p *payload) readResourceAccess(v []byte) error {

@@ -275,18 +275,9 @@ func hex4(b []byte, i int) (rune, bool) {
 // object validates the object at r.i, refusing repeated member names, and
 // calls fn (if not nil) for each member.
 func (r *jsonReader) object(fn func(name, value []byte) error) error {
-	if r.depth++; r.depth > maxJSONDepth {
-		return errDepth
-	}
-	defer func() { r.depth-- }()
-	r.i++ // '{'
-	r.space()
-	if r.i < len(r.b) && r.b[r.i] == '}' {
-		r.i++
-		return nil
-	}
+	more, err := r.open('}')
 	var names nameSet
-	for {
+	for ; more && err == nil; more, err = r.next('}') {
 		if r.i >= len(r.b) || r.b[r.i] != '"' {
 			return errSyntax
 		}
@@ -317,37 +308,15 @@ func (r *jsonReader) object(fn func(name, value []byte) error) error {
 				return err
 			}
 		}
-		r.space()
-		if r.i >= len(r.b) {
-			return errSyntax
-		}
-		switch r.b[r.i] {
-		case ',':
-			r.i++
-			r.space()
-		case '}':
-			r.i++
-			return nil
-		default:
-			return errSyntax
-		}
 	}
+	return err
 }
 
 // array validates the array at r.i and calls fn (if not nil) for each
 // element.
 func (r *jsonReader) array(fn func(value []byte) error) error {
-	if r.depth++; r.depth > maxJSONDepth {
-		return errDepth
-	}
-	defer func() { r.depth-- }()
-	r.i++ // '['
-	r.space()
-	if r.i < len(r.b) && r.b[r.i] == ']' {
-		r.i++
-		return nil
-	}
-	for {
+	more, err := r.open(']')
+	for ; more && err == nil; more, err = r.next(']') {
 		start := r.i
 		if err := r.value(); err != nil {
 			return err
@@ -357,21 +326,43 @@ func (r *jsonReader) array(fn func(value []byte) error) error {
 				return err
 			}
 		}
-		r.space()
-		if r.i >= len(r.b) {
-			return errSyntax
-		}
-		switch r.b[r.i] {
-		case ',':
-			r.i++
-			r.space()
-		case ']':
-			r.i++
-			return nil
-		default:
-			return errSyntax
-		}
 	}
+	return err
+}
+
+// open moves past the '{' or '[' at r.i, one level deeper, and reports
+// whether a member or element follows, rather than closing.
+func (r *jsonReader) open(closing byte) (more bool, err error) {
+	if r.depth++; r.depth > maxJSONDepth {
+		return false, errDepth
+	}
+	r.i++
+	r.space()
+	if r.i < len(r.b) && r.b[r.i] == closing {
+		r.i++
+		r.depth--
+		return false, nil
+	}
+	return true, nil
+}
+
+// next moves past the ',' after a member or element, and reports that
+// another follows, or past closing, one level up.
+func (r *jsonReader) next(closing byte) (more bool, err error) {
+	r.space()
+	switch {
+	case r.i >= len(r.b):
+		return false, errSyntax
+	case r.b[r.i] == ',':
+		r.i++
+		r.space()
+		return true, nil
+	case r.b[r.i] == closing:
+		r.i++
+		r.depth--
+		return false, nil
+	}
+	return false, errSyntax
 }
 
 // nameSet remembers the member names of one object: compared pairwise while
@@ -414,6 +405,28 @@ func unescape(quoted []byte) []byte {
 	var s string
 	_ = json.Unmarshal(quoted, &s) // validated: cannot fail
 	return []byte(s)
+}
+
+// errFound stops member's walk at the member it looks for.
+var errFound = errors.New("found")
+
+// member returns the raw value of the member name of obj, one JSON object,
+// or nil when obj has none. It stops at that member: what follows it is not
+// read, which suits objects validated already (a token's claims, or a
+// value within them).
+func member(obj []byte, name string) ([]byte, error) {
+	var found []byte
+	err := members(obj, func(n, v []byte) error {
+		if string(n) == name {
+			found = v
+			return errFound
+		}
+		return nil
+	})
+	if err == errFound {
+		err = nil
+	}
+	return found, err
 }
 
 func isNull(v []byte) bool { return string(v) == "null" }

@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"slices"
 
 	"github.com/bouncer-go/bouncer/core/internal/rsakey"
@@ -50,7 +51,7 @@ func (s *keySet) lookup(kid string, a *algorithm) (*publicKey, bool) {
 		return k, ok
 	}
 	var found *publicKey
-	for _, k := range s.all() {
+	for k := range s.all() {
 		if (k.alg == "" || k.alg == a.name) && a.fits(k.key) {
 			if found != nil {
 				return nil, false
@@ -77,12 +78,21 @@ func (s *keySet) holds(kid string, pub crypto.PublicKey) bool {
 	return false
 }
 
-func (s *keySet) all() []*publicKey {
-	out := slices.Clone(s.noKid)
-	for _, k := range s.byID {
-		out = append(out, k)
+// all yields every key of the set, without copying it: lookup runs it on
+// every token that names no kid.
+func (s *keySet) all() iter.Seq[*publicKey] {
+	return func(yield func(*publicKey) bool) {
+		for _, k := range s.noKid {
+			if !yield(k) {
+				return
+			}
+		}
+		for _, k := range s.byID {
+			if !yield(k) {
+				return
+			}
+		}
 	}
-	return out
 }
 
 // jwkMeta holds the JWK members go-jose does not interpret.

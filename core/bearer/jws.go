@@ -21,43 +21,48 @@ type header struct {
 	Typ string
 }
 
-// jws is a compact JWS split into its parts; payload is decoded, the
-// signature is not yet checked.
+// jws is a compact JWS split into its parts; payload is decoded. Its
+// signature is kept apart (see parseJWS).
 type jws struct {
 	header       header
 	cached       bool   // header came from the cache
 	headerLen    int    // length of the encoded header segment
 	signingInput string // "<header>.<payload>", what the signature covers
 	payload      []byte
-	signature    []byte
 }
 
-// parseJWS splits and decodes a compact-serialised JWS. It refuses the JSON
-// serialisation, JWE (five segments or an "enc" header) and any "crit"
-// extension, since none is understood here (RFC 7515 §4.1.11). The
-// signature is decoded into sigBuf when it fits.
-func parseJWS(token string, seen *headerCache, sigBuf []byte) (jws, *Error) {
+// parseJWS splits and decodes a compact-serialised JWS, and returns its
+// signature, not yet checked. It refuses the JSON serialisation, JWE (five
+// segments or an "enc" header) and any "crit" extension, since none is
+// understood here (RFC 7515 §4.1.11).
+//
+// The signature is decoded into sigBuf when it fits, and is returned on
+// its own rather than in the jws: the jws's header and payload outlive the
+// call (in the header cache, the claims, the trace), and escape analysis
+// would move a caller's stack buffer to the heap along with them.
+func parseJWS(token string, seen *headerCache, sigBuf []byte) (jws, []byte, *Error) {
 	var t jws
 	h, rest, ok := strings.Cut(token, ".")
 	p, s, ok2 := strings.Cut(rest, ".")
 	if !ok || !ok2 || strings.IndexByte(s, '.') >= 0 {
-		return t, segmentsError(token)
+		return t, nil, segmentsError(token)
 	}
 	if hdr, ok := seen.get(h); ok {
 		t.header, t.cached = *hdr, true
 	} else if e := parseHeader(h, &t.header); e != nil {
-		return t, e
+		return t, nil, e
 	}
 	var err error
 	if t.payload, err = decodeSegment(nil, p); err != nil {
-		return t, tokenError(ErrMalformed, "the token payload is not base64url")
+		return t, nil, tokenError(ErrMalformed, "the token payload is not base64url")
 	}
-	if t.signature, err = decodeSegment(sigBuf, s); err != nil {
-		return t, tokenError(ErrMalformed, "the token signature is not base64url")
+	sig, err := decodeSegment(sigBuf, s)
+	if err != nil {
+		return t, nil, tokenError(ErrMalformed, "the token signature is not base64url")
 	}
 	t.headerLen = len(h)
 	t.signingInput = token[:len(h)+1+len(p)]
-	return t, nil
+	return t, sig, nil
 }
 
 // segmentsError describes a token that is not three dot-separated segments,

@@ -108,20 +108,12 @@ func (m *ClaimMapping) apply(c *Claims, p *payload) error {
 func readPath(raw []byte, path string, dst interface{ UnmarshalJSON([]byte) error }) error {
 	v := raw
 	for step := range strings.SplitSeq(path, ".") {
-		var next []byte
 		if v[0] != '{' {
 			return nil // not an object on the way: nothing there
 		}
-		if err := members(v, func(name, value []byte) error {
-			if string(name) == step {
-				next = value
-			}
-			return nil
-		}); err != nil {
+		next, err := member(v, step)
+		if err != nil || next == nil {
 			return err
-		}
-		if next == nil {
-			return nil
 		}
 		v = next
 	}

@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"slices"
 	"strings"
-
-	"github.com/bouncer-go/bouncer/core/internal/tokencache"
 )
 
 // MultiConfig configures a MultiVerifier.
@@ -97,13 +94,9 @@ func NewMulti(cfg MultiConfig) (*MultiVerifier, error) {
 	if m.realm == "" {
 		m.realm = m.members[0].realm
 	}
-	if !cfg.Cache.Disable {
-		entries, err1 := count("Cache.MaxEntries", cfg.Cache.MaxEntries, defaultCacheEntries, maxCacheEntries)
-		bytes, err2 := count("Cache.MaxBytes", int(cfg.Cache.MaxBytes), defaultCacheBytes, math.MaxInt)
-		if err := errors.Join(err1, err2); err != nil {
-			return nil, err
-		}
-		m.cache = tokencache.New[verdict](entries, int64(bytes))
+	var err error
+	if m.cache, err = newTokenCache(cfg.Cache); err != nil {
+		return nil, err
 	}
 	for _, v := range m.members {
 		v.cache = m.cache // introspection answers and JWTs alike
@@ -123,19 +116,21 @@ func (m *MultiVerifier) Issuers() []string {
 // Verify checks a token with the Verifier of the issuer it names.
 func (m *MultiVerifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	tr := m.tel.begin()
-	c, e := m.verify(ctx, token, &tr)
+	c, e, ok := m.cached(ctx, token, &tr)
+	if !ok {
+		c, e = m.verify(ctx, token, &tr)
+	}
 	if e == nil {
 		e = checkBinding(c, presentation{})
 	}
 	return decided(ctx, m.tel, &tr, c, e)
 }
 
+// verify judges a token that the cache of judged tokens did not answer
+// for: its callers look there first.
 func (m *MultiVerifier) verify(ctx context.Context, token string, tr *trace) (*Claims, *Error) {
 	if len(token) > m.maxBytes {
 		return nil, tokenError(ErrMalformed, "the token is longer than %d bytes", m.maxBytes)
-	}
-	if c, e, ok := m.cached(ctx, token, tr); ok {
-		return c, e
 	}
 	if !isCompactJWS(token) {
 		if m.opaque == nil {
@@ -144,18 +139,12 @@ func (m *MultiVerifier) verify(ctx context.Context, token string, tr *trace) (*C
 		return m.opaque.introspectToken(ctx, token)
 	}
 	var sigBuf [512]byte
-	t, e := parseJWS(token, &m.headers, sigBuf[:0])
+	var p payload
+	t, sig, e := readJWT(token, &m.headers, sigBuf[:0], &p, tr)
 	if e != nil {
-		if m.opaque != nil && m.opaque.introspect.cfg.AllTokens {
+		if p.Iss == "" && m.opaque != nil && m.opaque.introspect.cfg.AllTokens {
 			return m.opaque.introspectToken(ctx, token) // unreadable, it names no issuer: as an opaque token
 		}
-		return nil, e
-	}
-	tr.kid, tr.alg = t.header.Kid, t.header.Alg
-	var p payload
-	e = readClaims(&t, &p)
-	tr.iss, tr.aud = p.Iss, p.Aud
-	if e != nil {
 		return nil, e
 	}
 	v := m.route(p.Iss)
@@ -168,12 +157,7 @@ func (m *MultiVerifier) verify(ctx context.Context, token string, tr *trace) (*C
 		// Only the issuer the JWT names is asked about it.
 		return v.introspectToken(ctx, token)
 	}
-	c, key, e := v.verifyParsed(ctx, &t, &p, &m.headers, token)
-	if e != nil {
-		return nil, e
-	}
-	v.remember(token, verdict{claims: c, key: key.key}, key.id, p.Exp.Add(v.leeway).UnixNano())
-	return c, nil
+	return v.verifyParsed(ctx, &t, sig, &p, &m.headers, token)
 }
 
 // route finds the Verifier of iss without any I/O: an exact issuer, else

@@ -264,6 +264,12 @@ func TestMultiVerifierIntrospectsOnlyItsOwnJWTs(t *testing.T) {
 	if n := keycloak.Introspections(); n != 2 {
 		t.Fatalf("%d introspections; want 2", n)
 	}
+	// Three segments that do not read as a JWT name no issuer: they are
+	// the introspecting issuer's to judge, as an opaque token.
+	wantRefusal(t, verifyErr(m, "not.a.jwt"), bearer.ErrInactive, 401)
+	if n := keycloak.Introspections(); n != 3 {
+		t.Fatalf("%d introspections; want 3", n)
+	}
 }
 
 // Without a tenant list, a template's authorization server is where its

@@ -33,10 +33,18 @@ func NewInvalidToken(description string) *Error {
 	return &Error{Code: CodeInvalidToken, Err: ErrClaim, Description: description}
 }
 
-// validate runs the validators; any refusal becomes a 401 invalid_token
-// wrapping ErrClaim (and the validator's own error).
-func validate(ctx context.Context, c *Claims, validators []Validator) *Error {
-	for _, val := range validators {
+// validate runs v's validators; any refusal becomes a 401 invalid_token
+// wrapping ErrClaim (and the validator's own error). It runs on every
+// request, cached tokens included, so ctx carries v's clock only when
+// Config.Now set one: clockNow's time.Now is v's clock otherwise.
+func (v *Verifier) validate(ctx context.Context, c *Claims) *Error {
+	if len(v.validators) == 0 {
+		return nil
+	}
+	if v.customClock {
+		ctx = withClock(ctx, v.now)
+	}
+	for _, val := range v.validators {
 		err := val.Validate(ctx, c)
 		if err == nil {
 			continue
@@ -54,7 +62,7 @@ func validate(ctx context.Context, c *Claims, validators []Validator) *Error {
 // null as its value).
 func RequireClaim(name string) Validator {
 	return ValidatorFunc(func(_ context.Context, c *Claims) error {
-		if v, ok := c.Value(name); !ok || isNull(v) {
+		if v, ok := c.value(name); !ok || isNull(v) {
 			return NewInvalidToken(fmt.Sprintf("the token lacks the %s claim", name))
 		}
 		return nil
@@ -71,7 +79,7 @@ func ClaimEquals(name, value string) Validator {
 // strings values, e.g. a tenant allow-list on Entra's tid.
 func ClaimOneOf(name string, values ...string) Validator {
 	return ValidatorFunc(func(_ context.Context, c *Claims) error {
-		v, ok := c.Value(name)
+		v, ok := c.value(name)
 		if ok && v[0] == '"' && slices.Contains(values, unquote(v)) {
 			return nil
 		}

@@ -11,8 +11,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/bouncer-go/bouncer/core/internal/tokencache"
 )
 
 // Verifier decides whether a bearer token is genuine, meant for this API and
@@ -179,13 +177,8 @@ func New(cfg Config) (*Verifier, error) {
 		tenants:     tenants,
 		metadata:    cfg.ResourceMetadata,
 	}
-	if !cfg.Cache.Disable {
-		entries, err1 := count("Cache.MaxEntries", cfg.Cache.MaxEntries, defaultCacheEntries, maxCacheEntries)
-		bytes, err2 := count("Cache.MaxBytes", int(cfg.Cache.MaxBytes), defaultCacheBytes, math.MaxInt)
-		if err := errors.Join(err1, err2); err != nil {
-			return nil, err
-		}
-		v.cache = tokencache.New[verdict](entries, int64(bytes))
+	if v.cache, err = newTokenCache(cfg.Cache); err != nil {
+		return nil, err
 	}
 	if cfg.DPoP != nil {
 		d, err := newDPoPCheck(*cfg.DPoP, now, cfg.InsecureAllowHTTP)
@@ -246,11 +239,23 @@ func (v *Verifier) isAudience(aud string) bool { return slices.Contains(v.audien
 // typeAccepted judges the typ header. Media type names compare without
 // regard to case, and "application/" may be left out (RFC 7515 §4.1.9).
 func (v *Verifier) typeAccepted(typ string) bool {
-	switch strings.ToLower(typ) {
-	case "at+jwt", "application/at+jwt":
+	switch {
+	case equalFoldAny(typ, "at+jwt", "application/at+jwt"):
 		return true
-	case "jwt", "application/jwt", "":
+	case equalFoldAny(typ, "jwt", "application/jwt", ""):
 		return !v.strictTyp
+	}
+	return false
+}
+
+// equalFoldAny reports whether s is one of names, compared without regard
+// to case and without the copy strings.ToLower makes of every name that
+// has a capital, as Keycloak's typ claim "Bearer" has.
+func equalFoldAny(s string, names ...string) bool {
+	for _, n := range names {
+		if strings.EqualFold(s, n) {
+			return true
+		}
 	}
 	return false
 }
@@ -260,13 +265,11 @@ func (v *Verifier) typeAccepted(typ string) bool {
 // the same audience (RFC 8725 §3.11). Sender-constrained tokens are
 // accepted here and checked against each request (see checkBinding).
 func checkKind(p *payload) *Error {
-	access := false
-	switch strings.ToLower(p.Typ) {
-	case "bearer", "dpop": // Keycloak's access tokens
-		access = true
-	case "id":
+	access := equalFoldAny(p.Typ, "bearer", "dpop") // Keycloak's access tokens
+	switch {
+	case strings.EqualFold(p.Typ, "id"):
 		return tokenError(ErrType, "the token is an ID token (typ claim ID), not an access token")
-	case "refresh", "offline", "logout":
+	case equalFoldAny(p.Typ, "refresh", "offline", "logout"):
 		return tokenError(ErrType, "the token's typ claim says it is not an access token")
 	}
 	if p.IDTokenMark != "" && !access {

@@ -16,7 +16,10 @@ import (
 // can prove its possession (see Check).
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	tr := v.tel.begin()
-	c, e := v.verify(ctx, token, &tr)
+	c, e, ok := v.cached(ctx, token, &tr)
+	if !ok {
+		c, e = v.verify(ctx, token, &tr)
+	}
 	if e == nil {
 		e = checkBinding(c, presentation{})
 	}
@@ -33,12 +36,11 @@ func decided(ctx context.Context, t *telemetry, tr *trace, c *Claims, e *Error) 
 	return c, nil
 }
 
+// verify judges a token that the cache of judged tokens did not answer
+// for: its callers look there first.
 func (v *Verifier) verify(ctx context.Context, token string, tr *trace) (*Claims, *Error) {
 	if len(token) > v.maxBytes {
 		return nil, tokenError(ErrMalformed, "the token is longer than %d bytes", v.maxBytes)
-	}
-	if c, e, ok := v.cached(ctx, token, tr); ok {
-		return c, e
 	}
 	if v.introspect != nil && (v.introspect.cfg.AllTokens || !isCompactJWS(token)) {
 		return v.introspectToken(ctx, token)
@@ -63,72 +65,70 @@ func (v *Verifier) cached(ctx context.Context, token string, tr *trace) (*Claims
 // verifyJWS verifies a signed JWT with the issuer's keys.
 func (v *Verifier) verifyJWS(ctx context.Context, token string, tr *trace) (*Claims, *Error) {
 	var sigBuf [512]byte // RS4096's signature; any other fits too
-	t, e := parseJWS(token, &v.headers, sigBuf[:0])
+	var p payload
+	t, sig, e := readJWT(token, &v.headers, sigBuf[:0], &p, tr)
 	if e != nil {
 		return nil, e
+	}
+	return v.verifyParsed(ctx, &t, sig, &p, &v.headers, token)
+}
+
+// readJWT parses a signed JWT (see parseJWS) and reads its claims into p,
+// noting in tr what an event may report, and refuses the tokens no
+// verifier accepts whatever its configuration: ID tokens and other tokens
+// that are not access tokens.
+func readJWT(token string, hc *headerCache, sigBuf []byte, p *payload, tr *trace) (jws, []byte, *Error) {
+	t, sig, e := parseJWS(token, hc, sigBuf)
+	if e != nil {
+		return t, nil, e
 	}
 	tr.kid, tr.alg = t.header.Kid, t.header.Alg
-	var p payload
-	e = readClaims(&t, &p)
+	err := parsePayload(t.payload, p)
 	tr.iss, tr.aud = p.Iss, p.Aud
-	if e != nil {
-		return nil, e
+	if err != nil {
+		return t, nil, tokenError(ErrMalformed, "the token's claims are malformed: %v", err)
 	}
-	c, key, e := v.verifyParsed(ctx, &t, &p, &v.headers, token)
-	if e != nil {
-		return nil, e
-	}
-	v.remember(token, verdict{claims: c, key: key.key}, key.id, p.Exp.Add(v.leeway).UnixNano())
-	return c, nil
+	return t, sig, checkKind(p)
 }
 
-// readClaims reads a token's claims and refuses the tokens no verifier
-// accepts whatever its configuration: ID tokens and sender-constrained
-// tokens presented as bearer tokens.
-func readClaims(t *jws, p *payload) *Error {
-	if err := parsePayload(t.payload, p); err != nil {
-		return tokenError(ErrMalformed, "the token's claims are malformed: %v", err)
-	}
-	return checkKind(p)
-}
-
-// verifyParsed checks a parsed JWT against this Verifier's issuer, keys and
-// rules, and offers its header to hc (the cache it was parsed with).
-func (v *Verifier) verifyParsed(ctx context.Context, t *jws, p *payload, hc *headerCache, token string) (*Claims, *publicKey, *Error) {
+// verifyParsed checks a parsed JWT and its signature against this
+// Verifier's issuer, keys and rules, offers its header to hc (the cache it
+// was parsed with), and remembers the token once accepted.
+func (v *Verifier) verifyParsed(ctx context.Context, t *jws, sig []byte, p *payload, hc *headerCache, token string) (*Claims, *Error) {
 	alg, ok := v.algs[t.header.Alg]
 	if !ok {
-		return nil, nil, tokenError(ErrAlgorithm, "the token's signing algorithm is not accepted")
+		return nil, tokenError(ErrAlgorithm, "the token's signing algorithm is not accepted")
 	}
 	if !v.typeAccepted(t.header.Typ) {
-		return nil, nil, tokenError(ErrType, "the token's type is not an access token type")
+		return nil, tokenError(ErrType, "the token's type is not an access token type")
 	}
 	// iss is checked before any key is looked up so that tokens from other
 	// issuers never cause a fetch of this issuer's keys.
 	if e := v.checkIssuer(p); e != nil {
-		return nil, nil, e
+		return nil, e
 	}
 	key, e := v.keys.key(ctx, t.header.Kid, alg)
 	if e != nil {
-		return nil, nil, e
+		return nil, e
 	}
 	if key.alg != "" && key.alg != alg.name {
-		return nil, nil, tokenError(ErrAlgorithm, "the token's algorithm differs from its key's")
+		return nil, tokenError(ErrAlgorithm, "the token's algorithm differs from its key's")
 	}
 	if !alg.fits(key.key) {
-		return nil, nil, tokenError(ErrAlgorithm, "the token's algorithm does not fit its key type")
+		return nil, tokenError(ErrAlgorithm, "the token's algorithm does not fit its key type")
 	}
-	if !alg.verify(key, t.signingInput, t.signature) {
-		return nil, nil, tokenError(ErrSignature, "the token's signature does not verify")
+	if !alg.verify(key, t.signingInput, sig) {
+		return nil, tokenError(ErrSignature, "the token's signature does not verify")
 	}
 	if e := v.checkTimes(p); e != nil {
-		return nil, nil, e
+		return nil, e
 	}
 	if !v.anyAud && !slices.ContainsFunc(p.Aud, v.isAudience) {
-		return nil, nil, tokenError(ErrAudience, "the token is not meant for this API")
+		return nil, tokenError(ErrAudience, "the token is not meant for this API")
 	}
 	if v.rfc9068 {
 		if e := checkRFC9068(p); e != nil {
-			return nil, nil, e
+			return nil, e
 		}
 	}
 	if !t.cached {
@@ -136,9 +136,10 @@ func (v *Verifier) verifyParsed(ctx context.Context, t *jws, p *payload, hc *hea
 	}
 	c, e := v.finish(ctx, p, t.payload)
 	if e != nil {
-		return nil, nil, e
+		return nil, e
 	}
-	return c, key, nil
+	v.remember(token, verdict{claims: c, key: key.key}, key.id, p.Exp.Add(v.leeway).UnixNano())
+	return c, nil
 }
 
 // checkIssuer requires the token's iss to be this Verifier's issuer, or,
@@ -164,10 +165,8 @@ func (v *Verifier) finish(ctx context.Context, p *payload, raw []byte) (*Claims,
 	}
 	c.typed = new(sync.Map)
 	c.by, c.self = v, c
-	if len(v.validators) > 0 {
-		if e := validate(withClock(ctx, v.now), c, v.validators); e != nil {
-			return nil, e
-		}
+	if e := v.validate(ctx, c); e != nil {
+		return nil, e
 	}
 	return c, nil
 }

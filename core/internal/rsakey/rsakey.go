@@ -136,12 +136,13 @@ func (k *Key) VerifyPSS(h crypto.Hash, digest, sig []byte) bool {
 	if db[psLen] != 0x01 {
 		return false
 	}
+	// M' = 8 zero bytes || digest || salt, hashed from a copy: digest
+	// written to the hash.Hash interface would escape, and with it the
+	// caller's stack buffer that every RSA and ECDSA check hashes into.
 	salt := db[len(db)-sLen:]
+	mPrime := append(append(make([]byte, 8, 8+hLen+sLen), digest...), salt...)
 	m := newHash()
-	var zeros [8]byte
-	m.Write(zeros[:])
-	m.Write(digest)
-	m.Write(salt)
+	m.Write(mPrime)
 	return subtle.ConstantTimeCompare(m.Sum(nil), hh) == 1
 }
 
