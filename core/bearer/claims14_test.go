@@ -94,6 +94,24 @@ func TestValidators(t *testing.T) {
 	}
 }
 
+// ClaimEquals accepts the one value, compared exactly.
+func TestClaimEquals(t *testing.T) {
+	iss := newIssuer(t)
+	v := newVerifier(t, iss, func(c *bearer.Config) {
+		c.Validators = []bearer.Validator{bearer.ClaimEquals("azp", "billing")}
+	})
+	if _, err := v.Verify(bg, iss.MustMint(t, map[string]any{"azp": "billing"})); err != nil {
+		t.Fatal(err)
+	}
+	for _, azp := range []any{"Billing", "billing ", "other", nil} {
+		claims := map[string]any{}
+		if azp != nil {
+			claims["azp"] = azp
+		}
+		wantRefusal(t, verifyErr(v, iss.MustMint(t, claims)), bearer.ErrClaim, 401)
+	}
+}
+
 func TestClaimMapping(t *testing.T) {
 	iss := newIssuer(t)
 	for _, tc := range []struct {

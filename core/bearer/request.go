@@ -89,8 +89,8 @@ func checkTokenChars(token string) *Error {
 }
 
 // extract is Token without the character check, which a token found in the
-// cache of judged tokens has passed already.
-// isDPoP reports a token sent with the DPoP scheme.
+// cache of judged tokens has passed already; isDPoP reports a token sent
+// with the DPoP scheme.
 func (v *Verifier) extract(r Request) (token string, isDPoP bool, e *Error) {
 	found := 0
 	take := func(values ...string) {
