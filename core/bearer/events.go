@@ -155,7 +155,7 @@ func (s *keySource) emit(events ...Event) {
 			s.tel.once("mismatch:"+mismatch.got, slog.LevelError, "bearer: the issuer's discovery document names another issuer: set Config.Issuer to exactly the issuer in the document (mind a trailing slash, /auth for old Keycloak, v1 or v2 for Entra)",
 				slog.String("configured", s.issuer), slog.String("document", mismatch.got))
 		}
-		if !quiet && s.log.Enabled(context.Background(), level) {
+		if !quiet && s.tel.log.Enabled(context.Background(), level) {
 			attrs := []slog.Attr{slog.String("event", e.Kind.String()), slog.String("issuer", e.Issuer)}
 			if e.KeyID != "" {
 				attrs = append(attrs, slog.String("kid", e.KeyID))
@@ -172,10 +172,10 @@ func (s *keySource) emit(events ...Event) {
 			if e.Err != nil {
 				attrs = append(attrs, slog.String("err", e.Err.Error()))
 			}
-			s.log.LogAttrs(context.Background(), level, "bearer: issuer keys", attrs...)
+			s.tel.log.LogAttrs(context.Background(), level, "bearer: issuer keys", attrs...)
 		}
-		if s.observer != nil {
-			s.observer.Observe(e)
+		if s.tel.observer != nil {
+			s.tel.observer.Observe(e)
 		}
 	}
 }

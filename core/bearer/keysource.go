@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -36,11 +35,9 @@ type keySource struct {
 	maxStale time.Duration // how long past its refresh time a key set stays usable
 	maxKeys  int
 	now      func() time.Time
-	log      *slog.Logger
-	observer Observer
-	static   bool // keys from Config.JWKS: never fetched, never expire
-	tel      *telemetry
-	skipped  sync.Map // skipped keys already logged
+	static   bool       // keys from Config.JWKS: never fetched, never expire
+	tel      *telemetry // its logger and Observer hear the key events
+	skipped  sync.Map   // skipped keys already logged
 	// onChange, if set, learns each new key set, after it is in use.
 	onChange func(*keySet)
 

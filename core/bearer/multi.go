@@ -88,7 +88,7 @@ func NewMulti(cfg MultiConfig) (*MultiVerifier, error) {
 		m.members = append(m.members, v)
 		m.maxBytes = max(m.maxBytes, v.maxBytes)
 	}
-	m.tel = &telemetry{log: m.members[0].keys.log, observer: cfg.Issuers[0].Observer, issuer: strings.Join(m.Issuers(), " ")}
+	m.tel = &telemetry{log: m.members[0].tel.log, observer: m.members[0].tel.observer, issuer: strings.Join(m.Issuers(), " ")}
 	m.tel.clock = m.members[0].nowNanos
 	m.realm = cfg.Realm
 	if m.realm == "" {

@@ -126,7 +126,6 @@ func New(cfg Config) (*Verifier, error) {
 		maxAge:   setting("KeyMaxAge", cfg.KeyMaxAge, defaultKeyMaxAge, minRefresh, maxRefresh),
 		maxStale: setting("MaxStale", cfg.MaxStale, defaultMaxStale, 0, maxMaxStale),
 		maxKeys:  number("MaxKeys", cfg.MaxKeys, defaultMaxKeys, maxMaxKeys),
-		observer: cfg.Observer,
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -143,7 +142,7 @@ func New(cfg Config) (*Verifier, error) {
 		logger.Warn("bearer: InsecureAllowHTTP is set: issuer keys may be fetched over plain http, where they can be replaced in transit", "issuer", cfg.Issuer)
 	}
 	keys.client = guardRedirects(cfg.HTTPClient, cfg.InsecureAllowHTTP, cfg.AllowRedirectsAcrossOrigins)
-	keys.now, keys.log = now, logger
+	keys.now = now
 	keys.tel = &telemetry{log: logger, observer: cfg.Observer, issuer: cfg.Issuer}
 	if err := loadStaticKeys(keys, cfg); err != nil {
 		return nil, err
