@@ -2,7 +2,6 @@ package bearermcp
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 
@@ -30,9 +29,6 @@ func Metadata(md *bearer.ResourceMetadata) http.Handler {
 	})
 }
 
-// maxLeeway is the most bearer.Config.Leeway can be.
-const maxLeeway = 10 * time.Minute
-
 // Options are the SDK middleware's options for the resource md describes:
 // 401 and 403 challenges name md.URL() as resource_metadata, and the token
 // must carry every one of scopes. The SDK checks the expiry once more,
@@ -49,7 +45,7 @@ func Options(md *bearer.ResourceMetadata, scopes ...string) (*auth.RequireBearer
 	return &auth.RequireBearerTokenOptions{
 		ResourceMetadataURL:    u,
 		Scopes:                 scopes,
-		ClockSkew:              maxLeeway,
+		ClockSkew:              bearer.MaxLeeway,
 		AllowMissingExpiration: true,
 	}, nil
 }

@@ -64,7 +64,7 @@ type Config struct {
 	Algorithms []string
 
 	// Leeway tolerated for clock skew on exp, nbf and iat. Zero means 60s;
-	// a negative value means none; at most 10 minutes.
+	// a negative value means none; at most MaxLeeway.
 	Leeway time.Duration
 
 	// RequireAccessTokenType enforces RFC 9068's typ: the header must say
@@ -200,11 +200,15 @@ const (
 	defaultMaxKeys       = 64
 )
 
+// MaxLeeway is the most Config.Leeway can be; a larger one is clamped to
+// it. Code that checks times after bouncer (an SDK's own expiry check)
+// can allow this much so that the expiry stays bouncer's to judge.
+const MaxLeeway = 10 * time.Minute
+
 // Bounds on the settings: every value a Config can hold must give a
 // working verifier, so out-of-range values are refused (negative) or
 // clamped (too large), never left to overflow time arithmetic.
 const (
-	maxLeeway       = 10 * time.Minute
 	maxTokenBytes   = 1 << 20
 	minFetchTimeout = 100 * time.Millisecond
 	maxFetchTimeout = 2 * time.Minute

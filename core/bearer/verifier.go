@@ -99,7 +99,7 @@ func New(cfg Config) (*Verifier, error) {
 	if slices.Contains(cfg.Validators, nil) {
 		return nil, errors.New("bearer: Config.Validators holds a nil Validator")
 	}
-	leeway := min(orDefault(cfg.Leeway, defaultLeeway), maxLeeway)
+	leeway := min(orDefault(cfg.Leeway, defaultLeeway), MaxLeeway)
 	if leeway < 0 {
 		leeway = 0
 	}

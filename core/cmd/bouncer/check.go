@@ -24,9 +24,6 @@ type checkOptions struct {
 	json      bool
 }
 
-// maxLeeway is bouncer's bound on Config.Leeway.
-const maxLeeway = 10 * time.Minute
-
 func (o *checkOptions) flagSet() *flag.FlagSet {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.StringVar(&o.issuer, "issuer", "", "the issuer `URL` the API trusts, exactly as configured (Config.Issuer)")
@@ -80,8 +77,8 @@ func runCheck(ctx context.Context, c *cli, args []string) int {
 		return c.usageError("check", "--audience is required: the API's audience, which the token's aud must name")
 	case len(positional) > 1:
 		return c.usageError("check", "one token at most, got %d arguments", len(positional))
-	case o.leeway < 0 || o.leeway > maxLeeway:
-		return c.usageError("check", "--leeway must be within 0 and %v", maxLeeway)
+	case o.leeway < 0 || o.leeway > bearer.MaxLeeway:
+		return c.usageError("check", "--leeway must be within 0 and %v", bearer.MaxLeeway)
 	}
 	token, err := c.readToken(positional)
 	if err != nil {
