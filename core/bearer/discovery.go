@@ -5,9 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
 
+	"github.com/bouncer-go/bouncer/core/internal/issuerurl"
 	"github.com/coreos/go-oidc/v3/oidc"
 	josejson "github.com/go-jose/go-jose/v4/json"
 )
@@ -16,23 +15,6 @@ import (
 type metadata struct {
 	oidc.ProviderConfig
 	IntrospectionURL string `json:"introspection_endpoint"`
-}
-
-// discoveryURLs are the places an issuer's metadata may live: the OpenID
-// Connect form (appended, as Keycloak, Entra and oidc-provider serve it),
-// then the RFC 8414 form (inserted after the host, as Spring Authorization
-// Server always serves it).
-func discoveryURLs(issuer string) ([]string, error) {
-	u, err := url.Parse(issuer)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("bearer: issuer %q is not an absolute URL", issuer)
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("bearer: issuer %q must not have a query or fragment", issuer)
-	}
-	oidcURL := strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
-	rfc8414 := u.Scheme + "://" + u.Host + "/.well-known/oauth-authorization-server" + strings.TrimSuffix(u.EscapedPath(), "/")
-	return []string{oidcURL, rfc8414}, nil
 }
 
 // discover fetches the issuer's metadata. It moves to the next URL only
@@ -44,9 +26,9 @@ func discoveryURLs(issuer string) ([]string, error) {
 // from issuer only for an issuer template, whose tenant-independent
 // metadata names the template itself.
 func discover(ctx context.Context, client *http.Client, location, issuer string) (*metadata, error) {
-	urls, err := discoveryURLs(location)
+	urls, err := issuerurl.DiscoveryURLs(location)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("bearer: %w", err)
 	}
 	var body []byte
 	for _, u := range urls {

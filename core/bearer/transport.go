@@ -3,10 +3,11 @@ package bearer
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/bouncer-go/bouncer/core/internal/issuerurl"
 )
 
 // Whoever can alter the traffic between a verifier and its issuer can hand
@@ -32,22 +33,12 @@ func secureTarget(u *url.URL, insecure bool) error {
 	switch {
 	case u.Scheme == "https":
 		return nil
-	case u.Scheme == "http" && (insecure || isLoopback(u.Hostname())):
+	case u.Scheme == "http" && (insecure || issuerurl.IsLoopback(u.Hostname())):
 		return nil
 	case u.Scheme == "http":
 		return fmt.Errorf("%s is plain http: bouncer fetches issuer metadata and keys over https only (loopback hosts excepted; Config.InsecureAllowHTTP overrides)", u.Redacted())
 	}
 	return fmt.Errorf("%s is neither https nor http", u.Redacted())
-}
-
-// isLoopback reports whether host is localhost or a loopback address
-// (127.0.0.0/8, ::1).
-func isLoopback(host string) bool {
-	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // guardRedirects returns a copy of client (or of the default client) that

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/bouncer-go/bouncer/core/internal/issuerurl"
 )
 
 // Verifier decides whether a bearer token is genuine, meant for this API and
@@ -64,8 +66,8 @@ func New(cfg Config) (*Verifier, error) {
 	} else if len(cfg.Tenants) > 0 {
 		return nil, fmt.Errorf("bearer: Config.Tenants needs an Issuer template with %s", TenantPlaceholder)
 	}
-	if _, err := discoveryURLs(location); err != nil {
-		return nil, err
+	if _, err := issuerurl.DiscoveryURLs(location); err != nil {
+		return nil, fmt.Errorf("bearer: %w", err)
 	}
 	if err := secureURL(cfg.Issuer, cfg.InsecureAllowHTTP); err != nil {
 		return nil, fmt.Errorf("bearer: Config.Issuer: %w", err)

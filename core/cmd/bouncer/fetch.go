@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"strings"
+
+	"github.com/bouncer-go/bouncer/core/internal/issuerurl"
 )
 
 // The command fetches the issuer's documents itself, to show them: package
@@ -72,8 +72,11 @@ type discovery struct {
 // discover reads the issuer's metadata where bouncer looks for it: the
 // OpenID Connect location, then on 404 the RFC 8414 one.
 func (c *cli) discover(ctx context.Context, issuer string) (*discovery, error) {
-	var err error
-	for _, u := range discoveryURLs(issuer) {
+	urls, err := issuerurl.DiscoveryURLs(issuer)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range urls {
 		var doc *document
 		doc, err = c.get(ctx, u)
 		var se *statusError
@@ -92,17 +95,6 @@ func (c *cli) discover(ctx context.Context, issuer string) (*discovery, error) {
 	return nil, err
 }
 
-// discoveryURLs mirror package bearer's: the OpenID Connect form appended
-// to the issuer, the RFC 8414 form inserted after its host.
-func discoveryURLs(issuer string) []string {
-	oidc := strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
-	u, err := url.Parse(issuer)
-	if err != nil {
-		return []string{oidc}
-	}
-	return []string{oidc, u.Scheme + "://" + u.Host + "/.well-known/oauth-authorization-server" + strings.TrimSuffix(u.EscapedPath(), "/")}
-}
-
 // fetchable applies bouncer's rule to a URL the command is about to send
 // a secret to or read keys from: https, or http on a loopback host, or
 // anything with --insecure-http.
@@ -112,18 +104,10 @@ func fetchable(raw string, insecure bool) error {
 		return fmt.Errorf("%q is not an absolute URL", raw)
 	}
 	switch {
-	case u.Scheme == "https", u.Scheme == "http" && (insecure || isLoopback(u.Hostname())):
+	case u.Scheme == "https", u.Scheme == "http" && (insecure || issuerurl.IsLoopback(u.Hostname())):
 		return nil
 	case u.Scheme == "http":
 		return fmt.Errorf("%s is plain http: bouncer talks to issuers over https only, loopback hosts excepted (--insecure-http overrides)", u.Redacted())
 	}
 	return fmt.Errorf("%s is neither https nor http", u.Redacted())
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
