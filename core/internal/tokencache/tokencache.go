@@ -75,21 +75,23 @@ func (t *Table[V]) Get(token string) (*Entry[V], bool) {
 	return nil, false
 }
 
-// Put adds e, replacing an entry for the same token, else filling an empty
-// or outdated slot, else evicting the neighbour that expires first. It
-// does nothing when e would take the table past its byte budget.
+// Put adds e, replacing an entry for the same token wherever among its
+// neighbours it is, else filling the first empty or outdated slot, else
+// evicting the neighbour that expires first. It does nothing when e would
+// take the table past its byte budget.
 func (t *Table[V]) Put(e *Entry[V], now int64) {
 	h := t.home(e.Token)
+	free := func(x *Entry[V]) bool { return x == nil || x.Until <= now }
 	var victim *atomic.Pointer[Entry[V]]
 	var old *Entry[V]
 	for i := range uint64(ways) {
 		slot := &t.slots[(h+i)&t.mask]
 		cur := slot.Load()
-		if cur == nil || cur.Token == e.Token || cur.Until <= now {
-			victim, old = slot, cur
+		if cur != nil && cur.Token == e.Token {
+			victim, old = slot, cur // never two entries for one token
 			break
 		}
-		if victim == nil || cur.Until < old.Until {
+		if victim == nil || (!free(old) && (free(cur) || cur.Until < old.Until)) {
 			victim, old = slot, cur
 		}
 	}

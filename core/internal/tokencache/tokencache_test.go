@@ -84,3 +84,25 @@ func TestConcurrentUse(t *testing.T) {
 		t.Fatalf("%d entries, %d bytes", tb.Len(), tb.Bytes())
 	}
 }
+
+// A token put again after its entry went out of date replaces that entry,
+// even when a free slot comes first among its neighbours: a second entry
+// for it would hold its slot and bytes until evicted.
+func TestPutAgainKeepsOneEntry(t *testing.T) {
+	for round := range 32 {
+		tb := New[int](ways, 1<<20) // one neighbourhood: every token shares it
+		others := []string{"a", "b", "c"}
+		for _, tok := range others {
+			tb.Put(entry(tok, 100), 0)
+		}
+		tb.Put(entry("x", 5), 0) // the one slot left, wherever it is
+		tb.Purge(func(e *Entry[int]) bool { return e.Token != "x" })
+		tb.Put(entry("x", 200), 10)
+		if tb.Len() != 1 || tb.Bytes() != 100 {
+			t.Fatalf("round %d: %d entries, %d bytes after putting x again; want 1 and 100", round, tb.Len(), tb.Bytes())
+		}
+		if e, ok := tb.Get("x"); !ok || e.Until != 200 {
+			t.Fatalf("round %d: x is %+v", round, e)
+		}
+	}
+}
