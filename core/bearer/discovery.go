@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/bouncer-go/bouncer/core/internal/issuerurl"
+	"github.com/bouncer-go/bouncer/core/issuerurl"
 	"github.com/coreos/go-oidc/v3/oidc"
 	josejson "github.com/go-jose/go-jose/v4/json"
 )

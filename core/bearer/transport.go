@@ -7,7 +7,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/bouncer-go/bouncer/core/internal/issuerurl"
+	"github.com/bouncer-go/bouncer/core/issuerurl"
 )
 
 // Whoever can alter the traffic between a verifier and its issuer can hand

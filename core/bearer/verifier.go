@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bouncer-go/bouncer/core/internal/issuerurl"
+	"github.com/bouncer-go/bouncer/core/issuerurl"
 )
 
 // Verifier decides whether a bearer token is genuine, meant for this API and

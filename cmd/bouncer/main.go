@@ -4,7 +4,7 @@
 // (token). Every verdict comes from package bearer, the code the API runs;
 // the command only fetches and decodes what it needs to explain it.
 //
-//	go install github.com/bouncer-go/bouncer/core/cmd/bouncer@latest
+//	go install github.com/bouncer-go/bouncer/cmd/bouncer@latest
 //	bouncer help
 package main
 

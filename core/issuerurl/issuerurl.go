@@ -1,5 +1,7 @@
-// Package issuerurl holds the rules on issuer URLs that package bearer and
-// the bouncer command share, so that the command looks where, and talks to
+// Package issuerurl holds the rules on issuer URLs that package bearer
+// follows: where an issuer's metadata is looked for, and which hosts may be
+// reached over plain http. It is public so that tools built on bouncer (the
+// bouncer command among them, a module of its own) look where, and talk to
 // what, a verifier would.
 package issuerurl
 

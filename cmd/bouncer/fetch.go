@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/bouncer-go/bouncer/core/internal/issuerurl"
+	"github.com/bouncer-go/bouncer/core/issuerurl"
 )
 
 // The command fetches the issuer's documents itself, to show them: package
