@@ -123,41 +123,74 @@ func isCompactJWS(token string) bool { return strings.Count(token, ".") == 2 }
 
 // introspectToken judges token by the issuer's answer: from the shared
 // cache if a replica asked already, else from the issuer, one call per
-// token however many requests carry it at once.
+// token however many requests carry it at once. Those requests share the
+// answer only: each judges it and runs the validators with its own
+// context, as a cache hit does.
 func (v *Verifier) introspectToken(ctx context.Context, token string) (*Claims, *Error) {
 	in := v.introspect
-	// The call serves every request waiting for this token, so it must not
-	// end with the first one's cancellation; Timeout bounds it.
-	ctx = context.WithoutCancel(ctx)
-	res := in.flights.do(token, func() flightResult {
-		var key string // named only when there is a shared cache
-		if in.cfg.Shared != nil {
-			key = v.sharedKey(token)
-			value, found, err := in.cfg.Shared.Get(ctx, key)
-			if err != nil {
-				v.keys.emit(Event{Kind: EventSharedCacheFailed, Err: err})
-			}
-			// The replica that asked the issuer decided how long the
-			// answer is good for; an answer read later is good for what
-			// is left of that, not for a fresh MaxAge.
-			if until, body, ok := splitShared(value); found && ok && until > v.now().UnixNano() {
-				c, e, _ := v.judgeAnswer(ctx, token, body, until)
-				return flightResult{c, e}
-			}
-		}
-		body, e := v.askIssuer(ctx, token)
-		if e != nil {
-			return flightResult{err: e}
-		}
-		c, e, until := v.judgeAnswer(ctx, token, body, 0)
-		if in.cfg.Shared != nil && until > 0 {
-			if err := in.cfg.Shared.Set(ctx, key, joinShared(until, body), time.Duration(until-v.now().UnixNano())); err != nil {
-				v.keys.emit(Event{Kind: EventSharedCacheFailed, Err: err})
-			}
-		}
-		return flightResult{c, e}
+	a, first := in.flights.do(token, func() issuerAnswer {
+		// The call serves every request waiting for this token, so it
+		// must not end with the first one's cancellation; Timeout bounds
+		// it.
+		return v.obtainAnswer(context.WithoutCancel(ctx), token)
 	})
-	return res.claims, res.err
+	if a.err != nil {
+		return nil, a.err
+	}
+	c, e, until := v.judgeAnswer(token, a.body, a.notAfter)
+	if first && !a.shared && in.cfg.Shared != nil && until > 0 {
+		v.share(context.WithoutCancel(ctx), a.name, a.body, until)
+	}
+	if e != nil {
+		return nil, e
+	}
+	if e := v.validate(ctx, c); e != nil {
+		return nil, e
+	}
+	return c, nil
+}
+
+// issuerAnswer is what one introspection of a token obtained, shared by
+// every request that waited for it.
+type issuerAnswer struct {
+	body     []byte
+	notAfter int64  // the end of a shared answer's use (Unix nanoseconds), or 0
+	shared   bool   // read from the shared cache
+	name     string // its name there, when there is one
+	err      *Error
+}
+
+// obtainAnswer reads token's answer from the shared cache, or asks the
+// issuer for it.
+func (v *Verifier) obtainAnswer(ctx context.Context, token string) issuerAnswer {
+	in := v.introspect
+	var name string // only when there is a shared cache
+	if in.cfg.Shared != nil {
+		name = v.sharedKey(token)
+		value, found, err := in.cfg.Shared.Get(ctx, name)
+		if err != nil {
+			v.keys.emit(Event{Kind: EventSharedCacheFailed, Err: err})
+		}
+		// The replica that asked the issuer decided how long the
+		// answer is good for; an answer read later is good for what
+		// is left of that, not for a fresh MaxAge.
+		if until, body, ok := splitShared(value); found && ok && until > v.now().UnixNano() {
+			return issuerAnswer{body: body, notAfter: until, shared: true}
+		}
+	}
+	body, e := v.askIssuer(ctx, token)
+	return issuerAnswer{body: body, name: name, err: e}
+}
+
+// share stores an answer in the shared cache until until.
+func (v *Verifier) share(ctx context.Context, name string, body []byte, until int64) {
+	ttl := time.Duration(until - v.now().UnixNano())
+	if ttl <= 0 {
+		return
+	}
+	if err := v.introspect.cfg.Shared.Set(ctx, name, joinShared(until, body), ttl); err != nil {
+		v.keys.emit(Event{Kind: EventSharedCacheFailed, Err: err})
+	}
 }
 
 // askIssuer calls the introspection endpoint.
@@ -200,8 +233,10 @@ func (v *Verifier) introspectionOutage(ctx context.Context, err error) *Error {
 // remembers the verdict: an acceptance until the earlier of exp and
 // MaxAge, an inactive token for InactiveFor, neither past notAfter if it
 // is set (Unix nanoseconds). It returns until, the end of the verdict's
-// use (Unix nanoseconds), or 0 when it is not to be shared.
-func (v *Verifier) judgeAnswer(ctx context.Context, token string, body []byte, notAfter int64) (*Claims, *Error, int64) {
+// use (Unix nanoseconds), or 0 when it is not to be shared. The
+// validators are the caller's to run: they judge the request, and the
+// verdict is remembered without them, as every cache hit runs them anew.
+func (v *Verifier) judgeAnswer(token string, body []byte, notAfter int64) (*Claims, *Error, int64) {
 	bound := func(until int64) int64 {
 		if notAfter > 0 {
 			return min(until, notAfter)
@@ -222,7 +257,7 @@ func (v *Verifier) judgeAnswer(ctx context.Context, token string, body []byte, n
 		v.remember(token, verdict{}, "", until)
 		return nil, errCachedInactive, until
 	}
-	c, e := v.judgeActive(ctx, &a, body)
+	c, e := v.judgeActive(&a, body)
 	if e != nil {
 		return nil, e, 0 // a refusal is not remembered: the request is judged afresh
 	}
@@ -253,8 +288,9 @@ func splitShared(value []byte) (until int64, body []byte, ok bool) {
 	return until, body, err == nil && until > 0
 }
 
-// judgeActive applies to an active answer the checks a JWT's claims get.
-func (v *Verifier) judgeActive(ctx context.Context, a *answer, body []byte) (*Claims, *Error) {
+// judgeActive applies to an active answer the checks a JWT's claims get,
+// the validators aside.
+func (v *Verifier) judgeActive(a *answer, body []byte) (*Claims, *Error) {
 	p := &a.claims
 	switch {
 	case strings.EqualFold(a.tokenType, "refresh_token"), a.tokenUse != "" && a.tokenUse != "access_token":
@@ -277,7 +313,7 @@ func (v *Verifier) judgeActive(ctx context.Context, a *answer, body []byte) (*Cl
 	if p.Iss == "" {
 		p.Iss = v.issuer // the issuer answered for it
 	}
-	return v.finish(ctx, p, body)
+	return v.claimsOf(p, body)
 }
 
 // answer is an introspection answer: RFC 7662's members beside the claims.
@@ -330,20 +366,17 @@ type flights struct {
 
 type flight struct {
 	done chan struct{}
-	res  flightResult
+	res  issuerAnswer
 }
 
-type flightResult struct {
-	claims *Claims
-	err    *Error
-}
-
-func (f *flights) do(token string, call func() flightResult) flightResult {
+// do runs call for token, or waits for the call already running for it,
+// and returns its answer; first is true for the request that ran it.
+func (f *flights) do(token string, call func() issuerAnswer) (res issuerAnswer, first bool) {
 	f.mu.Lock()
 	if fl, ok := f.m[token]; ok {
 		f.mu.Unlock()
 		<-fl.done
-		return fl.res
+		return fl.res, false
 	}
 	if f.m == nil {
 		f.m = map[string]*flight{}
@@ -358,5 +391,5 @@ func (f *flights) do(token string, call func() flightResult) flightResult {
 		close(fl.done)
 	}()
 	fl.res = call()
-	return fl.res
+	return fl.res, true
 }

@@ -348,3 +348,92 @@ func TestIntrospectionConfigIsChecked(t *testing.T) {
 		}
 	}
 }
+
+// tenantKey carries, in a request's context, the tenants its route
+// accepts: a validator that depends on the request, not on the token alone.
+type tenantKey struct{}
+
+var tenantAllowList = bearer.ValidatorFunc(func(ctx context.Context, c *bearer.Claims) error {
+	allowed, _ := ctx.Value(tenantKey{}).([]string)
+	for _, t := range allowed {
+		if t == c.TenantID {
+			return nil
+		}
+	}
+	return bearer.NewInvalidToken("the token's tenant is not accepted on this route")
+})
+
+// Requests that wait for one introspection share the issuer's answer, not
+// the verdict: each is validated with its own context, whether the first
+// asker was accepted or refused.
+func TestJoinedIntrospectionsAreValidatedEach(t *testing.T) {
+	for _, firstAllowed := range []bool{true, false} {
+		t.Run(fmt.Sprint("first asker allowed ", firstAllowed), func(t *testing.T) {
+			iss, in := introspecting(t)
+			asked, release := make(chan struct{}, 1), make(chan struct{})
+			slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				asked <- struct{}{}
+				<-release
+				resp, err := http.Post(iss.IntrospectionURL(), r.Header.Get("Content-Type"), r.Body)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				defer resp.Body.Close()
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = io.Copy(w, resp.Body)
+			}))
+			t.Cleanup(slow.Close)
+			in.URL, in.SecretInForm = slow.URL, true
+			v := newVerifier(t, iss, func(c *bearer.Config) {
+				c.Introspection, c.Validators = in, []bearer.Validator{tenantAllowList}
+			})
+			tok := iss.MintOpaque(map[string]any{"tid": "acme"})
+			allowed := context.WithValue(bg, tenantKey{}, []string{"acme"})
+			other := context.WithValue(bg, tenantKey{}, []string{"globex"})
+			firstCtx, restCtx := allowed, other
+			if !firstAllowed {
+				firstCtx, restCtx = other, allowed
+			}
+			first := make(chan error, 1)
+			go func() { _, err := v.Verify(firstCtx, tok); first <- err }()
+			<-asked // the first request's introspection is under way
+			var wg sync.WaitGroup
+			errs := make([]error, 20)
+			for i := range errs {
+				wg.Go(func() { _, errs[i] = v.Verify(restCtx, tok) })
+			}
+			time.Sleep(100 * time.Millisecond) // let them join it
+			close(release)
+			wg.Wait()
+			check := func(err error, allowed bool) {
+				t.Helper()
+				if allowed && err != nil {
+					t.Fatalf("refused a request its validator accepts: %v", err)
+				}
+				if !allowed {
+					wantRefusal(t, err, bearer.ErrClaim, 401)
+				}
+			}
+			check(<-first, firstAllowed)
+			for _, err := range errs {
+				check(err, !firstAllowed)
+			}
+			if n := iss.Introspections(); n != 1 {
+				t.Fatalf("%d introspections; want 1 shared by every request", n)
+			}
+			// The answer is remembered whatever the first request's
+			// validator said; later requests are validated on their own.
+			check(verifyErrCtx(allowed, v, tok), true)
+			check(verifyErrCtx(other, v, tok), false)
+			if n := iss.Introspections(); n != 1 {
+				t.Fatalf("%d introspections; want the answer remembered", n)
+			}
+		})
+	}
+}
+
+func verifyErrCtx(ctx context.Context, v *bearer.Verifier, tok string) error {
+	_, err := v.Verify(ctx, tok)
+	return err
+}

@@ -157,6 +157,18 @@ func (v *Verifier) checkIssuer(p *payload) *Error {
 // finish turns checked claims into the Claims the application reads, and
 // runs the validators.
 func (v *Verifier) finish(ctx context.Context, p *payload, raw []byte) (*Claims, *Error) {
+	c, e := v.claimsOf(p, raw)
+	if e != nil {
+		return nil, e
+	}
+	if e := v.validate(ctx, c); e != nil {
+		return nil, e
+	}
+	return c, nil
+}
+
+// claimsOf turns checked claims into the Claims the application reads.
+func (v *Verifier) claimsOf(p *payload, raw []byte) (*Claims, *Error) {
 	c := p.claims(raw)
 	if v.mapping != nil {
 		if err := v.mapping.apply(c, p); err != nil {
@@ -165,8 +177,5 @@ func (v *Verifier) finish(ctx context.Context, p *payload, raw []byte) (*Claims,
 	}
 	c.typed = new(sync.Map)
 	c.by, c.self = v, c
-	if e := v.validate(ctx, c); e != nil {
-		return nil, e
-	}
 	return c, nil
 }
