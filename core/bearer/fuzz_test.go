@@ -62,16 +62,19 @@ func FuzzParseHeader(f *testing.F) {
 }
 
 // FuzzParseJWS checks the compact serialisation: what is accepted has
-// three segments, each the one canonical base64url spelling of its bytes.
+// three segments, each the one canonical base64url spelling of its bytes,
+// and is a JWS to isJWS too, so that no token read as a JWT is ever taken
+// for an opaque one.
 func FuzzParseJWS(f *testing.F) {
 	for _, tok := range []string{
 		"eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJodHRwczovL2kifQ.c2ln", "a.b", "a.b.c.d.e", "ory_at_X.Y", "...", "", "eyJhbGciOiJub25lIn0.e30.",
-		"eyJhbGciOiJSUzI1NiJ9=.e30.c2ln", "eyJhbGciOiJSUzI1NiJ9.e30.c2l+",
+		"eyJhbGciOiJSUzI1NiJ9=.e30.c2ln", "eyJhbGciOiJSUzI1NiJ9.e30.c2l+", "IHsiYWxnIjoiUlMyNTYifQo.e30.c2ln", "not.a.jwt",
 	} {
 		f.Add(tok)
 	}
 	f.Fuzz(func(t *testing.T, token string) {
 		var cache headerCache
+		jws := isJWS(token, &cache)
 		j, sig, e := parseJWS(token, &cache, nil)
 		if e != nil {
 			if e.Code != CodeInvalidToken || !strings.Contains(e.Error(), "malformed") {
@@ -82,6 +85,9 @@ func FuzzParseJWS(f *testing.F) {
 		segs := strings.Split(token, ".")
 		if len(segs) != 3 {
 			t.Fatalf("accepted %d segments", len(segs))
+		}
+		if !jws {
+			t.Fatalf("parseJWS accepts %q, which isJWS calls opaque", token)
 		}
 		if j.signingInput != segs[0]+"."+segs[1] {
 			t.Fatalf("signing input %q", j.signingInput)

@@ -44,8 +44,11 @@ type Introspection struct {
 
 	// AllTokens sends every token to the issuer, JWTs too, for issuers
 	// whose JWTs must be checked for revocation or carry only some claims
-	// (Keycloak's lightweight access tokens). By default only tokens that
-	// are not a compact JWS (not three dot-separated segments) are sent.
+	// (Keycloak's lightweight access tokens). A JWT is sent only once it
+	// has been read and names this issuer: one that cannot be read, or
+	// names another issuer, is refused without a call. By default only
+	// tokens that are not a compact JWS (three dot-separated segments,
+	// the first a base64url JSON object) are sent.
 	AllTokens bool
 
 	// MaxAge is how long an active answer is reused, at most until the
@@ -116,10 +119,6 @@ func newIntrospector(cfg Introspection, v *Verifier, insecure bool) (*introspect
 	in.client = introspect.Client{HTTP: v.keys.client, ID: cfg.ClientID, Secret: cfg.ClientSecret, Post: cfg.SecretInForm}
 	return in, errors.Join(errs...)
 }
-
-// isCompactJWS reports whether token has the three segments of a signed
-// JWT; anything else is an opaque token for introspection.
-func isCompactJWS(token string) bool { return strings.Count(token, ".") == 2 }
 
 // introspectToken judges token by the issuer's answer: from the shared
 // cache if a replica asked already, else from the issuer, one call per

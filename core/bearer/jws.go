@@ -1,6 +1,7 @@
 package bearer
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -63,6 +64,34 @@ func parseJWS(token string, seen *headerCache, sigBuf []byte) (jws, []byte, *Err
 	t.headerLen = len(h)
 	t.signingInput = token[:len(h)+1+len(p)]
 	return t, sig, nil
+}
+
+// isJWS reports whether token has the form of a compact JWS: three
+// dot-separated segments, the first of which is base64url for a JSON
+// object. Only a token that is not is opaque, for its issuer to read by
+// introspection: a JWS that this verifier refuses to read (a crit header,
+// claims it cannot parse) is still a JWS, and is refused here rather than
+// shown to an issuer that may not have minted it. The test decodes the
+// header segment alone, and not at all when seen already holds it.
+func isJWS(token string, seen *headerCache) bool {
+	h, rest, ok := strings.Cut(token, ".")
+	if !ok || strings.Count(rest, ".") != 1 {
+		return false
+	}
+	if _, ok := seen.get(h); ok {
+		return true
+	}
+	var buf [256]byte
+	b := buf[:0]
+	if n := base64.RawURLEncoding.DecodedLen(len(h)); n > len(buf) {
+		b = make([]byte, 0, n)
+	}
+	b, err := base64.RawURLEncoding.AppendDecode(b, bytesOf(h))
+	if err != nil {
+		return false
+	}
+	b = bytes.Trim(b, " \t\r\n") // JSON's whitespace
+	return len(b) >= 2 && b[0] == '{' && b[len(b)-1] == '}'
 }
 
 // segmentsError describes a token that is not three dot-separated segments,

@@ -132,19 +132,15 @@ func (m *MultiVerifier) verify(ctx context.Context, token string, tr *trace) (*C
 	if len(token) > m.maxBytes {
 		return nil, tokenError(ErrMalformed, "the token is longer than %d bytes", m.maxBytes)
 	}
-	if !isCompactJWS(token) {
-		if m.opaque == nil {
-			return nil, segmentsError(token)
-		}
+	if m.opaque != nil && !isJWS(token, &m.headers) {
 		return m.opaque.introspectToken(ctx, token)
 	}
+	// A JWS names its issuer, or none: one that cannot be read is refused
+	// here, never shown to the introspecting issuer as if opaque.
 	var sigBuf [512]byte
 	var p payload
 	t, sig, e := readJWT(token, &m.headers, sigBuf[:0], &p, tr)
 	if e != nil {
-		if p.Iss == "" && m.opaque != nil && m.opaque.introspect.cfg.AllTokens {
-			return m.opaque.introspectToken(ctx, token) // unreadable, it names no issuer: as an opaque token
-		}
 		return nil, e
 	}
 	v := m.route(p.Iss)
@@ -155,7 +151,7 @@ func (m *MultiVerifier) verify(ctx context.Context, token string, tr *trace) (*C
 		return nil, tokenError(ErrIssuer, "the token's issuer is not trusted here")
 	case v.introspect != nil && v.introspect.cfg.AllTokens:
 		// Only the issuer the JWT names is asked about it.
-		return v.introspectToken(ctx, token)
+		return v.introspectJWT(ctx, &t, &p, token)
 	}
 	return v.verifyParsed(ctx, &t, sig, &p, &m.headers, token)
 }

@@ -1,6 +1,8 @@
 package bearer_test
 
 import (
+	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -290,5 +292,56 @@ func TestTemplateAuthorizationServer(t *testing.T) {
 		if got := v.AuthorizationServers(); len(got) != 1 || got[0] != tc.want {
 			t.Errorf("%s (%q): %v; want %s", tc.issuer, tc.tenant, got, tc.want)
 		}
+	}
+}
+
+// A JWS is never taken for an opaque token: one the verifier cannot read,
+// or whose iss names no trusted issuer, is refused without any call to the
+// issuer that introspects all its tokens, however early it fails.
+func TestUnreadableJWTsAreNotIntrospected(t *testing.T) {
+	keycloak, in := introspecting(t)
+	in.AllTokens = true
+	entra, stranger := newIssuer(t), newIssuer(t)
+	m, err := bearer.NewMulti(bearer.MultiConfig{Issuers: []bearer.Config{
+		{Issuer: keycloak.URL(), Audiences: []string{testAudience}, Logger: quiet, Introspection: in},
+		{Issuer: entra.URL(), Audiences: []string{testAudience}, Logger: quiet},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	single := newVerifier(t, keycloak, func(c *bearer.Config) { c.Introspection = in })
+	tokens := map[string]string{
+		"crit header":               entra.MustMint(t, nil, bearertest.WithHeader("crit", []string{"exp"})),
+		"JWE header":                entra.MustMint(t, nil, bearertest.WithHeader("enc", "A256GCM")),
+		"header not valid JSON":     base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RS256",}`)) + ".e30.sig",
+		"claim refused before iss":  mustMintPayload(t, entra, []byte(`{"aud":1,"iss":"`+entra.URL()+`"}`)),
+		"payload not JSON":          mustMintPayload(t, entra, []byte(`iss=`+entra.URL())),
+		"payload not base64url":     strings.Join([]string{strings.Split(entra.MustMint(t, nil), ".")[0], "!!", "sig"}, "."),
+		"ID token":                  entra.MustMint(t, map[string]any{"nonce": "n"}),
+		"no iss":                    stranger.MustMint(t, map[string]any{"iss": nil}),
+		"untrusted iss":             stranger.MustMint(t, nil),
+		"untrusted iss, claim last": mustMintPayload(t, stranger, []byte(`{"iss":"`+stranger.URL()+`","aud":1}`)),
+	}
+	for name, tok := range tokens {
+		for _, v := range []interface {
+			Verify(context.Context, string) (*bearer.Claims, error)
+		}{m, single} {
+			if _, err := v.Verify(bg, tok); err == nil {
+				t.Errorf("%s: accepted", name)
+			}
+			if n := keycloak.Introspections(); n != 0 {
+				t.Fatalf("%s: introspected (%d calls)", name, n)
+			}
+		}
+	}
+	if n := stranger.DiscoveryFetches() + stranger.JWKSFetches(); n != 0 {
+		t.Fatalf("an untrusted issuer was contacted %d times", n)
+	}
+	// Opaque tokens, however many dots they hold, are still introspected.
+	for _, tok := range []string{keycloak.MintOpaque(nil), "ory_at_abc.def", "not.a.jwt"} {
+		_, _ = m.Verify(bg, tok)
+	}
+	if n := keycloak.Introspections(); n != 3 {
+		t.Fatalf("%d introspections of 3 opaque tokens", n)
 	}
 }

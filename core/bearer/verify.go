@@ -42,10 +42,36 @@ func (v *Verifier) verify(ctx context.Context, token string, tr *trace) (*Claims
 	if len(token) > v.maxBytes {
 		return nil, tokenError(ErrMalformed, "the token is longer than %d bytes", v.maxBytes)
 	}
-	if v.introspect != nil && (v.introspect.cfg.AllTokens || !isCompactJWS(token)) {
-		return v.introspectToken(ctx, token)
+	if v.introspect != nil {
+		if !isJWS(token, &v.headers) {
+			return v.introspectToken(ctx, token)
+		}
+		if v.introspect.cfg.AllTokens {
+			return v.introspectJWS(ctx, token, tr)
+		}
 	}
 	return v.verifyJWS(ctx, token, tr)
+}
+
+// introspectJWS reads a JWT, for Introspection.AllTokens, and asks the
+// issuer about it once it is found to be this issuer's.
+func (v *Verifier) introspectJWS(ctx context.Context, token string, tr *trace) (*Claims, *Error) {
+	var p payload
+	t, _, e := readJWT(token, &v.headers, nil, &p, tr)
+	if e != nil {
+		return nil, e
+	}
+	return v.introspectJWT(ctx, &t, &p, token)
+}
+
+// introspectJWT asks the issuer about a JWT that readJWT read
+// (Introspection.AllTokens), once its iss is found to be this issuer: a
+// token is never shown to an issuer that did not mint it.
+func (v *Verifier) introspectJWT(ctx context.Context, t *jws, p *payload, token string) (*Claims, *Error) {
+	if e := v.checkIssuer(p); e != nil {
+		return nil, e
+	}
+	return v.introspectToken(ctx, token)
 }
 
 // cached answers from the cache of judged tokens, when it can.
