@@ -68,16 +68,20 @@ type Config struct {
 	Leeway time.Duration
 
 	// RequireAccessTokenType enforces RFC 9068's typ: the header must say
-	// at+jwt or application/at+jwt. By default JWT (or application/jwt) and
-	// a missing typ are also accepted, because Keycloak sends JWT and
-	// Spring Authorization Server sends none. Any other typ (dpop+jwt, an
+	// at+jwt or application/at+jwt (of every JWT, those
+	// Introspection.AllTokens sends included). By default JWT (or
+	// application/jwt) and a missing typ are also accepted, because
+	// Keycloak sends JWT and Spring Authorization Server sends none. Any other typ (dpop+jwt, an
 	// ID token's…) is always refused, and so are tokens whose claims show
 	// they are ID tokens (nonce, at_hash, Keycloak's typ "ID").
 	RequireAccessTokenType bool
 
 	// StrictRFC9068 accepts only tokens of RFC 9068's profile: the typ of
 	// RequireAccessTokenType, and the claims of its §2.2 all present (iss,
-	// exp, aud, sub, client_id, iat, jti).
+	// exp, aud, sub, client_id, iat, jti). An introspection answer must
+	// hold those claims too (iss excepted, which an answer may leave to
+	// the issuer that gives it); typ, a JWT header, is asked of the JWTs
+	// Introspection.AllTokens sends, and means nothing for opaque tokens.
 	StrictRFC9068 bool
 
 	// Claims says which claims feed Claims.Scopes, Roles and ClientID, for
@@ -99,7 +103,8 @@ type Config struct {
 
 	// MaxTokenLifetime, when set, refuses tokens whose exp is more than
 	// this after their iat (and tokens without iat), so that a leaked
-	// long-lived token is not accepted. Zero means no limit.
+	// long-lived token is not accepted; for introspected tokens, the
+	// answer's exp and iat, both then required. Zero means no limit.
 	MaxTokenLifetime time.Duration
 
 	// MaxTokenBytes bounds the token's length. Zero means 16 KiB; at most

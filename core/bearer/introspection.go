@@ -287,8 +287,9 @@ func splitShared(value []byte) (until int64, body []byte, ok bool) {
 	return until, body, err == nil && until > 0
 }
 
-// judgeActive applies to an active answer the checks a JWT's claims get,
-// the validators aside.
+// judgeActive applies to an active answer the checks a JWT's claims get
+// (StrictRFC9068's claims and MaxTokenLifetime included), the validators
+// aside.
 func (v *Verifier) judgeActive(a *answer, body []byte) (*Claims, *Error) {
 	p := &a.claims
 	switch {
@@ -302,12 +303,20 @@ func (v *Verifier) judgeActive(a *answer, body []byte) (*Claims, *Error) {
 	if e := checkKind(p); e != nil {
 		return nil, e
 	}
-	now := v.now()
-	if p.Exp.Set && !now.Before(p.Exp.Add(v.leeway)) {
-		return nil, tokenError(ErrExpired, "the token expired at %s", p.Exp.UTC().Format(time.RFC3339))
+	// RFC 9068's claims are asked of the answer; its typ is a JWT
+	// header, which an answer has not (see introspectJWT). iss may be
+	// left out of an answer (RFC 7662 §2.2): the issuer answered for it.
+	if v.rfc9068 {
+		if !p.Exp.Set {
+			return nil, tokenError(ErrMalformed, "the token has no exp claim")
+		}
+		if e := checkRFC9068(p); e != nil {
+			return nil, e
+		}
 	}
-	if p.Nbf.Set && now.Add(v.leeway).Before(p.Nbf.Time) {
-		return nil, tokenError(ErrNotYetValid, "the token is not valid before %s", p.Nbf.UTC().Format(time.RFC3339))
+	// exp is optional in an answer, unless MaxTokenLifetime needs it.
+	if e := v.checkValidity(p); e != nil {
+		return nil, e
 	}
 	if p.Iss == "" {
 		p.Iss = v.issuer // the issuer answered for it

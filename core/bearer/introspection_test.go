@@ -437,3 +437,65 @@ func verifyErrCtx(ctx context.Context, v *bearer.Verifier, tok string) error {
 	_, err := v.Verify(ctx, tok)
 	return err
 }
+
+// MaxTokenLifetime and StrictRFC9068 hold for introspected tokens as for
+// JWTs: the answer must show the lifetime and the claims they ask for, and
+// a JWT sent to the issuer (AllTokens) must have RFC 9068's typ, which is
+// checked before any call.
+func TestStricterProfilesApplyToIntrospection(t *testing.T) {
+	iss, in := introspecting(t)
+	now := time.Now()
+	lifetime := newVerifier(t, iss, func(c *bearer.Config) { c.Introspection, c.MaxTokenLifetime = in, time.Hour })
+	strict := newVerifier(t, iss, func(c *bearer.Config) { c.Introspection, c.StrictRFC9068 = in, true })
+	for _, tc := range []struct {
+		name     string
+		v        *bearer.Verifier
+		claims   map[string]any
+		sentinel error
+	}{
+		{"lifetime within", lifetime, map[string]any{"iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}, nil},
+		{"lifetime too long", lifetime, map[string]any{"iat": now.Unix(), "exp": now.Add(25 * time.Hour).Unix()}, bearer.ErrLifetime},
+		{"lifetime without iat", lifetime, map[string]any{"iat": nil}, bearer.ErrLifetime},
+		{"lifetime without exp", lifetime, map[string]any{"exp": nil}, bearer.ErrLifetime},
+		{"issued in the future", lifetime, map[string]any{"iat": now.Add(time.Hour).Unix(), "exp": now.Add(90 * time.Minute).Unix()}, bearer.ErrNotYetValid},
+		{"RFC 9068 complete", strict, nil, nil},
+		{"RFC 9068 without jti", strict, map[string]any{"jti": nil}, bearer.ErrMalformed},
+		{"RFC 9068 without sub", strict, map[string]any{"sub": nil}, bearer.ErrMalformed},
+		{"RFC 9068 without client_id", strict, map[string]any{"client_id": nil}, bearer.ErrMalformed},
+		{"RFC 9068 without iat", strict, map[string]any{"iat": nil}, bearer.ErrMalformed},
+		{"RFC 9068 without exp", strict, map[string]any{"exp": nil}, bearer.ErrMalformed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.v.Verify(bg, iss.MintOpaque(tc.claims))
+			if tc.sentinel == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			wantRefusal(t, err, tc.sentinel, 401)
+		})
+	}
+
+	all := *in
+	all.AllTokens = true
+	for _, edit := range []func(*bearer.Config){
+		func(c *bearer.Config) { c.StrictRFC9068 = true },
+		func(c *bearer.Config) { c.RequireAccessTokenType = true },
+	} {
+		v := newVerifier(t, iss, func(c *bearer.Config) { c.Introspection = &all }, edit)
+		before := iss.Introspections()
+		for _, typ := range []any{"JWT", nil} {
+			wantRefusal(t, verifyErr(v, iss.MustMint(t, nil, bearertest.WithHeader("typ", typ))), bearer.ErrType, 401)
+		}
+		if n := iss.Introspections() - before; n != 0 {
+			t.Fatalf("%d introspections of JWTs whose typ is refused", n)
+		}
+		// at+jwt is asked about (and, a JWT unknown to the test issuer's
+		// introspection, called inactive).
+		wantRefusal(t, verifyErr(v, iss.MustMint(t, nil)), bearer.ErrInactive, 401)
+		if n := iss.Introspections() - before; n != 1 {
+			t.Fatalf("%d introspections; want 1", n)
+		}
+	}
+}

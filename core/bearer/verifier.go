@@ -293,12 +293,19 @@ func checkRFC9068(p *payload) *Error {
 	return nil
 }
 
+// checkTimes judges a JWT's times: exp is required.
 func (v *Verifier) checkTimes(p *payload) *Error {
-	now := v.now()
 	if !p.Exp.Set {
 		return tokenError(ErrMalformed, "the token has no exp claim")
 	}
-	if !now.Before(p.Exp.Add(v.leeway)) {
+	return v.checkValidity(p)
+}
+
+// checkValidity judges exp (when set), nbf and iat within the leeway, and
+// the lifetime MaxTokenLifetime bounds, which needs both iat and exp.
+func (v *Verifier) checkValidity(p *payload) *Error {
+	now := v.now()
+	if p.Exp.Set && !now.Before(p.Exp.Add(v.leeway)) {
 		return tokenError(ErrExpired, "the token expired at %s", p.Exp.UTC().Format(time.RFC3339))
 	}
 	if p.Nbf.Set && now.Add(v.leeway).Before(p.Nbf.Time) {
@@ -310,6 +317,9 @@ func (v *Verifier) checkTimes(p *payload) *Error {
 	if v.maxLifetime > 0 {
 		if !p.Iat.Set {
 			return tokenError(ErrLifetime, "the token has no iat claim, so its lifetime cannot be bounded")
+		}
+		if !p.Exp.Set {
+			return tokenError(ErrLifetime, "the token has no exp claim, so its lifetime cannot be bounded")
 		}
 		if life := p.Exp.Sub(p.Iat.Time); life > v.maxLifetime {
 			return tokenError(ErrLifetime, "the token's lifetime of %v exceeds the %v allowed", life, v.maxLifetime)

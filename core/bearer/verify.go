@@ -65,9 +65,14 @@ func (v *Verifier) introspectJWS(ctx context.Context, token string, tr *trace) (
 }
 
 // introspectJWT asks the issuer about a JWT that readJWT read
-// (Introspection.AllTokens), once its iss is found to be this issuer: a
-// token is never shown to an issuer that did not mint it.
+// (Introspection.AllTokens), once its typ is accepted (RFC 9068's, with
+// RequireAccessTokenType or StrictRFC9068) and its iss is found to be this
+// issuer: a token is never shown to an issuer that did not mint it. The
+// answer is then judged as any introspection answer is.
 func (v *Verifier) introspectJWT(ctx context.Context, t *jws, p *payload, token string) (*Claims, *Error) {
+	if !v.typeAccepted(t.header.Typ) {
+		return nil, tokenError(ErrType, "the token's type is not an access token type")
+	}
 	if e := v.checkIssuer(p); e != nil {
 		return nil, e
 	}
