@@ -2,6 +2,7 @@ package bearerredis_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -185,5 +186,66 @@ func TestNonPositiveTimeoutKeepsDefault(t *testing.T) {
 		if _, found, err := s.Get(bg, "k"); !found || err != nil {
 			t.Fatalf("WithTimeout(%v): Get: %v %v", d, found, err)
 		}
+	}
+}
+
+// clock is a settable time source for replicas under test.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// A replica uses an answer another shared through Redis for its own
+// MaxAge from when the issuer gave it, and answers are shared only between
+// replicas that ask as the same client.
+func TestFleetReplicasKeepTheirOwnBounds(t *testing.T) {
+	rdb, _ := startRedis(t)
+	clk := &clock{t: time.Now()}
+	iss, err := bearertest.NewIssuer(bearertest.WithAudience("country-api"), bearertest.WithClock(clk.Now),
+		bearertest.WithClient("country-api", "secret"), bearertest.WithClient("billing-api", "secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(iss.Close)
+	store := bearerredis.New(rdb)
+	replica := func(client string, maxAge time.Duration) *bearer.Verifier {
+		v, err := bearer.New(bearer.Config{
+			Issuer: iss.URL(), Audiences: []string{"country-api"}, Now: clk.Now,
+			Introspection: &bearer.Introspection{ClientID: client, ClientSecret: "secret", Shared: store, MaxAge: maxAge},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	patient, strict, billing := replica("country-api", time.Hour), replica("country-api", time.Second), replica("billing-api", time.Hour)
+	tok := iss.MintOpaque(map[string]any{"exp": clk.Now().Add(2 * time.Hour).Unix()})
+	for _, v := range []*bearer.Verifier{patient, strict, billing} {
+		if _, err := v.Verify(bg, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := iss.Introspections(); n != 2 {
+		t.Fatalf("%d introspections; want 2, one per client", n)
+	}
+	if keys, _ := rdb.Keys(bg, "*").Result(); len(keys) != 2 {
+		t.Fatalf("%d keys in Redis; want 2, one per client", len(keys))
+	}
+	iss.Revoke(tok)
+	clk.Advance(10 * time.Minute)
+	if _, err := strict.Verify(bg, tok); !errors.Is(err, bearer.ErrInactive) {
+		t.Fatalf("a token revoked 10 minutes ago, at a replica whose MaxAge is 1s: %v", err)
 	}
 }

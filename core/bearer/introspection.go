@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -73,9 +74,11 @@ type Introspection struct {
 
 // SharedCache stores introspection answers for a fleet of verifiers; the
 // module adapters/bearerredis implements it over Redis. Keys are hashes of
-// the issuer and the token, never tokens; values are the issuer's answers,
-// to be judged by each replica, behind the time their use ends; entries
-// also carry that expiry as their TTL.
+// the issuer, the introspection endpoint, the client asking and the token,
+// never tokens; values are the issuer's answers behind the time they were
+// given. Each replica judges an answer itself and uses it for its own
+// MaxAge (or InactiveFor) from that time, never past the token's exp; an
+// entry's TTL is how long the replica that asked uses it.
 type SharedCache interface {
 	Get(ctx context.Context, key string) (value []byte, found bool, err error)
 	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
@@ -136,9 +139,9 @@ func (v *Verifier) introspectToken(ctx context.Context, token string) (*Claims, 
 	if a.err != nil {
 		return nil, a.err
 	}
-	c, e, until := v.judgeAnswer(token, a.body, a.notAfter)
+	c, e, until := v.judgeAnswer(token, a.body, a.obtained)
 	if first && !a.shared && in.cfg.Shared != nil && until > 0 {
-		v.share(context.WithoutCancel(ctx), a.name, a.body, until)
+		v.share(context.WithoutCancel(ctx), a, until)
 	}
 	if e != nil {
 		return nil, e
@@ -153,7 +156,7 @@ func (v *Verifier) introspectToken(ctx context.Context, token string) (*Claims, 
 // every request that waited for it.
 type issuerAnswer struct {
 	body     []byte
-	notAfter int64  // the end of a shared answer's use (Unix nanoseconds), or 0
+	obtained int64  // when the issuer was asked (Unix nanoseconds)
 	shared   bool   // read from the shared cache
 	name     string // its name there, when there is one
 	err      *Error
@@ -163,49 +166,90 @@ type issuerAnswer struct {
 // issuer for it.
 func (v *Verifier) obtainAnswer(ctx context.Context, token string) issuerAnswer {
 	in := v.introspect
+	endpoint, e := v.introspectionEndpoint(ctx)
+	if e != nil {
+		return issuerAnswer{err: e}
+	}
 	var name string // only when there is a shared cache
 	if in.cfg.Shared != nil {
-		name = v.sharedKey(token)
-		value, found, err := in.cfg.Shared.Get(ctx, name)
-		if err != nil {
-			v.keys.emit(Event{Kind: EventSharedCacheFailed, Err: err})
-		}
-		// The replica that asked the issuer decided how long the
-		// answer is good for; an answer read later is good for what
-		// is left of that, not for a fresh MaxAge.
-		if until, body, ok := splitShared(value); found && ok && until > v.now().UnixNano() {
-			return issuerAnswer{body: body, notAfter: until, shared: true}
+		name = v.sharedKey(endpoint, token)
+		if a, ok := v.readShared(ctx, name); ok {
+			return a
 		}
 	}
-	body, e := v.askIssuer(ctx, token)
-	return issuerAnswer{body: body, name: name, err: e}
+	// The answer says what the issuer knew when it was asked: its age
+	// counts from then.
+	obtained := v.now().UnixNano()
+	body, e := v.askIssuer(ctx, endpoint, token)
+	return issuerAnswer{body: body, obtained: obtained, name: name, err: e}
 }
 
-// share stores an answer in the shared cache until until.
-func (v *Verifier) share(ctx context.Context, name string, body []byte, until int64) {
+// readShared reads the answer another replica shared, if there is one
+// this verifier may still use: an active answer for MaxAge from when the
+// issuer gave it, an inactive one for InactiveFor, this verifier's own
+// settings, whatever those of the replica that asked.
+func (v *Verifier) readShared(ctx context.Context, name string) (issuerAnswer, bool) {
+	in := v.introspect
+	value, found, err := in.cfg.Shared.Get(ctx, name)
+	if err != nil {
+		v.keys.emit(Event{Kind: EventSharedCacheFailed, Err: err})
+	}
+	if !found {
+		return issuerAnswer{}, false
+	}
+	obtained, body, ok := splitShared(value)
+	if !ok {
+		return issuerAnswer{}, false
+	}
+	// A writer whose clock runs ahead does not lengthen an answer's use.
+	now := v.now().UnixNano()
+	obtained = min(obtained, now)
+	a, err := parseAnswer(body)
+	switch {
+	case err != nil:
+		return issuerAnswer{}, false
+	case a.active && now >= obtained+int64(in.cfg.MaxAge):
+		return issuerAnswer{}, false
+	case !a.active && (!in.inactive || now >= obtained+int64(in.cfg.InactiveFor)):
+		return issuerAnswer{}, false
+	}
+	return issuerAnswer{body: body, obtained: obtained, shared: true}, true
+}
+
+// share stores an answer in the shared cache, for as long as this
+// verifier uses it (until, Unix nanoseconds); each reader bounds it by
+// its own settings too.
+func (v *Verifier) share(ctx context.Context, a issuerAnswer, until int64) {
 	ttl := time.Duration(until - v.now().UnixNano())
 	if ttl <= 0 {
 		return
 	}
-	if err := v.introspect.cfg.Shared.Set(ctx, name, joinShared(until, body), ttl); err != nil {
+	if err := v.introspect.cfg.Shared.Set(ctx, a.name, joinShared(a.obtained, a.body), ttl); err != nil {
 		v.keys.emit(Event{Kind: EventSharedCacheFailed, Err: err})
 	}
 }
 
+// introspectionEndpoint is Introspection.URL, or the issuer's
+// introspection_endpoint.
+func (v *Verifier) introspectionEndpoint(ctx context.Context) (string, *Error) {
+	u := v.introspect.cfg.URL
+	if u == "" {
+		var err error
+		if u, err = v.keys.introspectionURL(ctx); err != nil {
+			return "", v.introspectionOutage(ctx, err)
+		}
+	}
+	if err := secureURL(u, v.keys.insecure); err != nil {
+		return "", v.introspectionOutage(ctx, fmt.Errorf("introspection_endpoint: %w", err))
+	}
+	return u, nil
+}
+
 // askIssuer calls the introspection endpoint.
-func (v *Verifier) askIssuer(ctx context.Context, token string) ([]byte, *Error) {
+func (v *Verifier) askIssuer(ctx context.Context, endpoint, token string) ([]byte, *Error) {
 	in := v.introspect
 	client := in.client
-	if client.URL = in.cfg.URL; client.URL == "" {
-		u, err := v.keys.introspectionURL(ctx)
-		if err != nil {
-			return nil, v.introspectionOutage(ctx, err)
-		}
-		client.URL = u
-	}
-	if err := secureURL(client.URL, v.keys.insecure); err != nil {
-		return nil, v.introspectionOutage(ctx, fmt.Errorf("introspection_endpoint: %w", err))
-	}
+	client.URL = endpoint
 	ctx, cancel := context.WithTimeout(ctx, in.cfg.Timeout)
 	defer cancel()
 	body, err := client.Introspect(ctx, token)
@@ -228,22 +272,16 @@ func (v *Verifier) introspectionOutage(ctx context.Context, err error) *Error {
 	return &Error{Err: fmt.Errorf("%w: %w", ErrIssuerUnavailable, err), Description: "the issuer's introspection endpoint cannot be reached", RetryAfter: wait}
 }
 
-// judgeAnswer reads an introspection answer as the token's claims and
-// remembers the verdict: an acceptance until the earlier of exp and
-// MaxAge, an inactive token for InactiveFor, neither past notAfter if it
-// is set (Unix nanoseconds). It returns until, the end of the verdict's
-// use (Unix nanoseconds), or 0 when it is not to be shared. The
-// validators are the caller's to run: they judge the request, and the
-// verdict is remembered without them, as every cache hit runs them anew.
-func (v *Verifier) judgeAnswer(token string, body []byte, notAfter int64) (*Claims, *Error, int64) {
-	bound := func(until int64) int64 {
-		if notAfter > 0 {
-			return min(until, notAfter)
-		}
-		return until
-	}
+// judgeAnswer reads an introspection answer, which the issuer gave at
+// obtained (Unix nanoseconds), as the token's claims and remembers the
+// verdict: an acceptance until the earlier of exp and MaxAge from
+// obtained, an inactive token for InactiveFor from obtained. It returns
+// until, the end of the verdict's use (Unix nanoseconds), or 0 when it is
+// not to be shared. The validators are the caller's to run: they judge
+// the request, and the verdict is remembered without them, as every cache
+// hit runs them anew.
+func (v *Verifier) judgeAnswer(token string, body []byte, obtained int64) (*Claims, *Error, int64) {
 	in := v.introspect
-	now := v.now()
 	a, err := parseAnswer(body)
 	if err != nil {
 		return nil, &Error{Err: fmt.Errorf("%w: introspection: %w", ErrIssuerUnavailable, err), Description: "the issuer's introspection answer is malformed", RetryAfter: time.Second}, 0
@@ -252,39 +290,46 @@ func (v *Verifier) judgeAnswer(token string, body []byte, notAfter int64) (*Clai
 		if !in.inactive {
 			return nil, errCachedInactive, 0
 		}
-		until := bound(now.Add(in.cfg.InactiveFor).UnixNano())
-		v.remember(token, verdict{}, "", until)
+		until := obtained + int64(in.cfg.InactiveFor)
+		v.rememberUntil(token, verdict{}, until)
 		return nil, errCachedInactive, until
 	}
 	c, e := v.judgeActive(&a, body)
 	if e != nil {
 		return nil, e, 0 // a refusal is not remembered: the request is judged afresh
 	}
-	until := now.Add(in.cfg.MaxAge)
-	if !c.Expiry.IsZero() && c.Expiry.Add(v.leeway).Before(until) {
-		until = c.Expiry.Add(v.leeway)
+	until := obtained + int64(in.cfg.MaxAge)
+	if !c.Expiry.IsZero() {
+		until = min(until, c.Expiry.Add(v.leeway).UnixNano())
 	}
-	end := bound(until.UnixNano())
-	v.remember(token, verdict{claims: c}, "", end)
-	return c, nil, end
+	v.rememberUntil(token, verdict{claims: c}, until)
+	return c, nil, until
 }
 
-// joinShared is a shared cache value: the end of the answer's use, in
+// rememberUntil remembers an introspection verdict, unless its use has
+// ended already (an answer that was long in coming).
+func (v *Verifier) rememberUntil(token string, d verdict, until int64) {
+	if until > v.now().UnixNano() {
+		v.remember(token, d, "", until)
+	}
+}
+
+// joinShared is a shared cache value: when the issuer gave the answer, in
 // Unix nanoseconds, a newline, and the answer.
-func joinShared(until int64, body []byte) []byte {
-	out := strconv.AppendInt(make([]byte, 0, 20+1+len(body)), until, 10)
+func joinShared(obtained int64, body []byte) []byte {
+	out := strconv.AppendInt(make([]byte, 0, 20+1+len(body)), obtained, 10)
 	return append(append(out, '\n'), body...)
 }
 
 // splitShared reads a value joinShared wrote; ok is false for anything
 // else, which is then no better than a miss.
-func splitShared(value []byte) (until int64, body []byte, ok bool) {
+func splitShared(value []byte) (obtained int64, body []byte, ok bool) {
 	head, body, found := bytes.Cut(value, []byte{'\n'})
 	if !found {
 		return 0, nil, false
 	}
-	until, err := strconv.ParseInt(string(head), 10, 64)
-	return until, body, err == nil && until > 0
+	obtained, err := strconv.ParseInt(string(head), 10, 64)
+	return obtained, body, err == nil && obtained > 0
 }
 
 // judgeActive applies to an active answer the checks a JWT's claims get
@@ -356,12 +401,17 @@ func parseAnswer(body []byte) (answer, error) {
 	return a, err
 }
 
-// sharedKey names token's answer in the shared cache: a hash of the issuer
-// and the token, never the token.
-func (v *Verifier) sharedKey(token string) string {
+// sharedKey names token's answer in the shared cache: a hash of the
+// issuer, the endpoint asked, the client asking and the token, never the
+// token. An issuer may tailor its answer to the client asking (RFC 7662
+// §2.2), so answers are shared only between verifiers that ask the same
+// endpoint as the same client.
+func (v *Verifier) sharedKey(endpoint, token string) string {
 	h := sha256.New()
-	h.Write([]byte(v.issuer))
-	h.Write([]byte{0})
+	for _, s := range []string{v.issuer, endpoint, v.introspect.cfg.ClientID} {
+		h.Write(binary.AppendUvarint(nil, uint64(len(s))))
+		h.Write([]byte(s))
+	}
 	h.Write([]byte(token))
 	return "bouncer:introspection:" + hex.EncodeToString(h.Sum(nil))
 }

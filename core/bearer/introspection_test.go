@@ -499,3 +499,69 @@ func TestStricterProfilesApplyToIntrospection(t *testing.T) {
 		}
 	}
 }
+
+// A shared answer is used by each replica for its own MaxAge from when the
+// issuer gave it, whatever MaxAge the replica that asked had: a token
+// revoked ten minutes ago is not accepted by a replica whose MaxAge is a
+// second because another kept answers for an hour.
+func TestSharedAnswerIsBoundByReadersMaxAge(t *testing.T) {
+	clk := newClock()
+	iss, in := introspecting(t, bearertest.WithClock(clk.Now))
+	in.Shared = &mapCache{} // keeps entries past their TTL: the value's own time must hold
+	patient, strict := *in, *in
+	patient.MaxAge, strict.MaxAge = time.Hour, time.Second
+	a := newVerifier(t, iss, func(c *bearer.Config) { c.Introspection, c.Now = &patient, clk.Now })
+	b := newVerifier(t, iss, func(c *bearer.Config) { c.Introspection, c.Now = &strict, clk.Now })
+	tok := iss.MintOpaque(map[string]any{"exp": clk.Now().Add(2 * time.Hour).Unix()})
+	if _, err := a.Verify(bg, tok); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Verify(bg, tok); err != nil {
+		t.Fatalf("within both MaxAges: %v", err)
+	}
+	if n := iss.Introspections(); n != 1 {
+		t.Fatalf("%d introspections; want the answer shared", n)
+	}
+	iss.Revoke(tok)
+	clk.Advance(10 * time.Minute)
+	wantRefusal(t, verifyErr(b, tok), bearer.ErrInactive, 401)
+	if n := iss.Introspections(); n != 2 {
+		t.Fatalf("%d introspections; want a second one, past the reader's MaxAge", n)
+	}
+}
+
+// Answers are shared between verifiers that ask the same endpoint as the
+// same client only: RFC 7662 §2.2 lets an issuer tailor its answer to the
+// client asking.
+func TestSharedAnswersAreKeyedByEndpointAndClient(t *testing.T) {
+	iss, in := introspecting(t, bearertest.WithClient("billing-api", introspectionSecret))
+	shared := &mapCache{}
+	in.Shared = shared
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, _ := http.NewRequest(http.MethodPost, iss.IntrospectionURL(), r.Body)
+		req.Header = r.Header.Clone()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer resp.Body.Close()
+		w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
+		_, _ = io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(proxy.Close)
+	billing, elsewhere, explicit := *in, *in, *in
+	billing.ClientID = "billing-api"
+	elsewhere.URL = proxy.URL
+	explicit.URL = iss.IntrospectionURL() // the endpoint discovery finds
+	tok := iss.MintOpaque(nil)
+	for _, cfg := range []*bearer.Introspection{in, &billing, &elsewhere, &explicit} {
+		v := newVerifier(t, iss, func(c *bearer.Config) { c.Introspection = cfg })
+		if _, err := v.Verify(bg, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := iss.Introspections(); n != 3 || len(shared.m) != 3 {
+		t.Fatalf("%d introspections, %d entries; want 3 of each: one per endpoint and client", n, len(shared.m))
+	}
+}
