@@ -6,7 +6,10 @@
 // is caught.
 //
 // Keys are hashes of tokens (or proof identifiers), never tokens; every
-// entry carries its own expiry (a Redis TTL). Each call is bounded by a
+// entry carries its own expiry (a Redis TTL). Introspection entries are
+// authenticated by bouncer with a key the replicas share
+// (bearer.Introspection.SharedKey), so write access to the Redis alone
+// does not let anyone make a token active. Each call is bounded by a
 // short timeout: a slow or absent Redis costs a request milliseconds, and
 // bouncer carries on with its in-process cache.
 package bearerredis

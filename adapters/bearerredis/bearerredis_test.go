@@ -3,6 +3,7 @@ package bearerredis_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -247,5 +248,64 @@ func TestFleetReplicasKeepTheirOwnBounds(t *testing.T) {
 	clk.Advance(10 * time.Minute)
 	if _, err := strict.Verify(bg, tok); !errors.Is(err, bearer.ErrInactive) {
 		t.Fatalf("a token revoked 10 minutes ago, at a replica whose MaxAge is 1s: %v", err)
+	}
+}
+
+// Whoever can write the Redis but lacks the fleet's key cannot make a
+// token active: a made-up entry, or another token's authentic one put
+// under its name, is ignored and reported, and the issuer asked.
+func TestFleetIgnoresForgedEntries(t *testing.T) {
+	rdb, _ := startRedis(t)
+	iss, err := bearertest.NewIssuer(bearertest.WithAudience("country-api"), bearertest.WithClient("country-api", "secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(iss.Close)
+	store := bearerredis.New(rdb)
+	var ignored atomic.Int32
+	replica := func() *bearer.Verifier {
+		v, err := bearer.New(bearer.Config{
+			Issuer: iss.URL(), Audiences: []string{"country-api"},
+			Introspection: &bearer.Introspection{ClientID: "country-api", ClientSecret: "secret", Shared: store},
+			Observer: bearer.ObserverFunc(func(e bearer.Event) {
+				if e.Kind == bearer.EventSharedCacheFailed {
+					ignored.Add(1)
+				}
+			}),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	onlyKey := func() string {
+		keys, _ := rdb.Keys(bg, "*").Result()
+		if len(keys) != 1 {
+			t.Fatalf("%d keys; want 1", len(keys))
+		}
+		return keys[0]
+	}
+	active := iss.MintOpaque(nil)
+	if _, err := replica().Verify(bg, active); err != nil {
+		t.Fatal(err)
+	}
+	activeKey := onlyKey()
+	authentic, _ := rdb.Get(bg, activeKey).Bytes()
+	rdb.Del(bg, activeKey)
+	const junk = "junk-token"
+	if _, err := replica().Verify(bg, junk); !errors.Is(err, bearer.ErrInactive) {
+		t.Fatalf("junk token: %v", err)
+	}
+	junkKey := onlyKey()
+	made := fmt.Sprintf("%d\n{\"active\":true,\"aud\":\"country-api\",\"exp\":%d}", time.Now().Add(time.Hour).UnixNano(), time.Now().Add(time.Hour).Unix())
+	for _, forged := range [][]byte{authentic, []byte(made)} {
+		rdb.Set(bg, junkKey, forged, time.Hour)
+		before, reported := iss.Introspections(), ignored.Load()
+		if _, err := replica().Verify(bg, junk); !errors.Is(err, bearer.ErrInactive) {
+			t.Fatalf("with a forged entry: %v", err)
+		}
+		if iss.Introspections() != before+1 || ignored.Load() == reported {
+			t.Fatal("the forged entry was not ignored and reported")
+		}
 	}
 }

@@ -9,12 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/bouncer-go/bouncer/core/internal/introspect"
+	"github.com/bouncer-go/bouncer/core/internal/sealedentry"
 )
 
 // Introspection lets a Verifier judge tokens it cannot read: opaque access
@@ -70,13 +70,24 @@ type Introspection struct {
 	// times. Its failures are reported and the in-process cache carries
 	// on: a shared cache outage never fails a request by itself.
 	Shared SharedCache
+
+	// SharedKey authenticates the entries of Shared (HMAC-SHA256), so
+	// that whoever can write the shared cache but lacks the key cannot
+	// make a token active there: an entry that does not verify is
+	// ignored and reported (EventSharedCacheFailed). Every replica must
+	// have the same key; at least 32 bytes, random. Empty means a key
+	// derived from ClientSecret and ClientID, which the replicas share
+	// already, and which is then only as hard to guess as the secret; set
+	// SharedKey too to keep sharing while the secret is rotated.
+	SharedKey []byte
 }
 
 // SharedCache stores introspection answers for a fleet of verifiers; the
 // module adapters/bearerredis implements it over Redis. Keys are hashes of
 // the issuer, the introspection endpoint, the client asking and the token,
-// never tokens; values are the issuer's answers behind the time they were
-// given. Each replica judges an answer itself and uses it for its own
+// never tokens; values are the issuer's answers with the time they were
+// given, authenticated with Introspection.SharedKey together with their
+// key. Each replica judges an answer itself and uses it for its own
 // MaxAge (or InactiveFor) from that time, never past the token's exp; an
 // entry's TTL is how long the replica that asked uses it.
 type SharedCache interface {
@@ -95,7 +106,8 @@ type introspector struct {
 	cfg      Introspection
 	client   introspect.Client
 	flights  flights
-	inactive bool // remember inactive answers
+	inactive bool   // remember inactive answers
+	seal     []byte // the key of the shared cache's entries
 }
 
 func newIntrospector(cfg Introspection, v *Verifier, insecure bool) (*introspector, error) {
@@ -107,6 +119,9 @@ func newIntrospector(cfg Introspection, v *Verifier, insecure bool) (*introspect
 			return nil, fmt.Errorf("bearer: Config.Introspection.URL: %w", err)
 		}
 	}
+	if n := len(cfg.SharedKey); n > 0 && n < sealedentry.KeyBytes {
+		return nil, fmt.Errorf("bearer: Config.Introspection.SharedKey has %d bytes; it needs at least %d, random", n, sealedentry.KeyBytes)
+	}
 	var errs []error
 	setting := func(name string, d, def, lo, hi time.Duration) time.Duration {
 		d, err := within(name, d, def, lo, hi)
@@ -114,6 +129,10 @@ func newIntrospector(cfg Introspection, v *Verifier, insecure bool) (*introspect
 		return d
 	}
 	in := &introspector{cfg: cfg, inactive: cfg.InactiveFor >= 0}
+	if in.seal = bytes.Clone(cfg.SharedKey); in.seal == nil {
+		in.seal = sealedentry.DeriveKey([]byte(cfg.ClientSecret), "introspection\x00"+cfg.ClientID)
+	}
+	in.cfg.SharedKey = nil
 	in.cfg.MaxAge = setting("Introspection.MaxAge", cfg.MaxAge, defaultIntrospectionMaxAge, time.Second, 24*time.Hour)
 	if in.inactive {
 		in.cfg.InactiveFor = setting("Introspection.InactiveFor", cfg.InactiveFor, defaultInactiveFor, time.Second, time.Hour)
@@ -172,7 +191,7 @@ func (v *Verifier) obtainAnswer(ctx context.Context, token string) issuerAnswer 
 	}
 	var name string // only when there is a shared cache
 	if in.cfg.Shared != nil {
-		name = v.sharedKey(endpoint, token)
+		name = v.sharedName(endpoint, token)
 		if a, ok := v.readShared(ctx, name); ok {
 			return a
 		}
@@ -197,8 +216,11 @@ func (v *Verifier) readShared(ctx context.Context, name string) (issuerAnswer, b
 	if !found {
 		return issuerAnswer{}, false
 	}
-	obtained, body, ok := splitShared(value)
-	if !ok {
+	obtained, body, err := sealedentry.Open(in.seal, name, value, introspect.MaxAnswerBytes)
+	if err != nil {
+		// Made up, altered, moved from another name, or written with
+		// another key: no better than a miss, and worth knowing of.
+		v.keys.emit(Event{Kind: EventSharedCacheFailed, Err: fmt.Errorf("shared entry ignored: %w", err)})
 		return issuerAnswer{}, false
 	}
 	// A writer whose clock runs ahead does not lengthen an answer's use.
@@ -224,7 +246,8 @@ func (v *Verifier) share(ctx context.Context, a issuerAnswer, until int64) {
 	if ttl <= 0 {
 		return
 	}
-	if err := v.introspect.cfg.Shared.Set(ctx, a.name, joinShared(a.obtained, a.body), ttl); err != nil {
+	in := v.introspect
+	if err := in.cfg.Shared.Set(ctx, a.name, sealedentry.Seal(in.seal, a.name, a.obtained, a.body), ttl); err != nil {
 		v.keys.emit(Event{Kind: EventSharedCacheFailed, Err: err})
 	}
 }
@@ -314,24 +337,6 @@ func (v *Verifier) rememberUntil(token string, d verdict, until int64) {
 	}
 }
 
-// joinShared is a shared cache value: when the issuer gave the answer, in
-// Unix nanoseconds, a newline, and the answer.
-func joinShared(obtained int64, body []byte) []byte {
-	out := strconv.AppendInt(make([]byte, 0, 20+1+len(body)), obtained, 10)
-	return append(append(out, '\n'), body...)
-}
-
-// splitShared reads a value joinShared wrote; ok is false for anything
-// else, which is then no better than a miss.
-func splitShared(value []byte) (obtained int64, body []byte, ok bool) {
-	head, body, found := bytes.Cut(value, []byte{'\n'})
-	if !found {
-		return 0, nil, false
-	}
-	obtained, err := strconv.ParseInt(string(head), 10, 64)
-	return obtained, body, err == nil && obtained > 0
-}
-
 // judgeActive applies to an active answer the checks a JWT's claims get
 // (StrictRFC9068's claims and MaxTokenLifetime included), the validators
 // aside.
@@ -401,12 +406,12 @@ func parseAnswer(body []byte) (answer, error) {
 	return a, err
 }
 
-// sharedKey names token's answer in the shared cache: a hash of the
+// sharedName names token's answer in the shared cache: a hash of the
 // issuer, the endpoint asked, the client asking and the token, never the
 // token. An issuer may tailor its answer to the client asking (RFC 7662
 // §2.2), so answers are shared only between verifiers that ask the same
 // endpoint as the same client.
-func (v *Verifier) sharedKey(endpoint, token string) string {
+func (v *Verifier) sharedName(endpoint, token string) string {
 	h := sha256.New()
 	for _, s := range []string{v.issuer, endpoint, v.introspect.cfg.ClientID} {
 		h.Write(binary.AppendUvarint(nil, uint64(len(s))))

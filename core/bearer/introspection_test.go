@@ -15,6 +15,7 @@ import (
 
 	"github.com/bouncer-go/bouncer/core/bearer"
 	"github.com/bouncer-go/bouncer/core/bearertest"
+	"github.com/bouncer-go/bouncer/core/internal/sealedentry"
 )
 
 // secret holds every character that form encoding and Basic must carry.
@@ -563,5 +564,102 @@ func TestSharedAnswersAreKeyedByEndpointAndClient(t *testing.T) {
 	}
 	if n := iss.Introspections(); n != 3 || len(shared.m) != 3 {
 		t.Fatalf("%d introspections, %d entries; want 3 of each: one per endpoint and client", n, len(shared.m))
+	}
+}
+
+// Whoever can write the shared cache but lacks the fleet's key cannot make
+// a token active: an entry made up, altered, sealed with another key or
+// moved from another token's name is ignored, reported, and the issuer is
+// asked.
+func TestForgedSharedEntriesAreIgnored(t *testing.T) {
+	iss, in := introspecting(t)
+	shared := &mapCache{}
+	in.Shared = shared
+	obs := &eventLog{}
+	replica := func() *bearer.Verifier {
+		return newVerifier(t, iss, func(c *bearer.Config) { c.Introspection, c.Observer = in, obs })
+	}
+	a := replica()
+	active := iss.MintOpaque(nil)
+	if _, err := a.Verify(bg, active); err != nil {
+		t.Fatal(err)
+	}
+	activeName := onlyKey(t, shared)
+	authentic := shared.m[activeName]
+	const junk = "junk-token"
+	wantRefusal(t, verifyErr(a, junk), bearer.ErrInactive, 401)
+	delete(shared.m, activeName)
+	junkName := onlyKey(t, shared)
+	shared.m[activeName] = authentic
+
+	exp := time.Now().Add(time.Hour)
+	answer := fmt.Sprintf(`{"active":true,"iss":%q,"aud":"country-api","exp":%d,"scope":"admin"}`, iss.URL(), exp.Unix())
+	nanos := func(t time.Time) string { return fmt.Sprint(t.UnixNano()) }
+	alter := func(v []byte, from, to string) []byte { return []byte(strings.Replace(string(v), from, to, 1)) }
+	for _, tc := range []struct {
+		name  string
+		value []byte
+	}{
+		{"made up, in the former format", []byte(nanos(exp) + "\n" + answer)},
+		{"made up, in this format", []byte("b1." + nanos(time.Now()) + "." + strings.Repeat("A", 43) + "\n" + answer)},
+		{"another token's entry", authentic},
+		{"another token's entry, altered", alter(authentic, `"active":true`, `"active":true `)},
+		{"sealed with another key", sealedentry.Seal(sealedentry.DeriveKey([]byte("another secret"), "introspection\x00country-api"), junkName, time.Now().UnixNano(), []byte(answer))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			shared.m[junkName] = tc.value
+			before, reported := iss.Introspections(), len(obs.of(bearer.EventSharedCacheFailed))
+			wantRefusal(t, verifyErr(replica(), junk), bearer.ErrInactive, 401)
+			if iss.Introspections() != before+1 {
+				t.Fatal("the issuer was not asked")
+			}
+			if len(obs.of(bearer.EventSharedCacheFailed)) == reported {
+				t.Fatal("the forged entry was not reported")
+			}
+		})
+	}
+	// An authentic entry still serves every replica.
+	before := iss.Introspections()
+	if _, err := replica().Verify(bg, active); err != nil || iss.Introspections() != before {
+		t.Fatalf("authentic entry: %v, %d introspections", err, iss.Introspections()-before)
+	}
+}
+
+// onlyKey is the one key of c.
+func onlyKey(t *testing.T, c *mapCache) string {
+	t.Helper()
+	if len(c.m) != 1 {
+		t.Fatalf("%d entries; want 1", len(c.m))
+	}
+	for k := range c.m {
+		return k
+	}
+	return ""
+}
+
+// Replicas given one SharedKey share answers; replicas with different
+// keys do not, and a key too short to be random is refused.
+func TestSharedKey(t *testing.T) {
+	iss, in := introspecting(t)
+	in.Shared = &mapCache{}
+	withKey := func(key string) *bearer.Verifier {
+		cfg := *in
+		cfg.SharedKey = []byte(key)
+		return newVerifier(t, iss, func(c *bearer.Config) { c.Introspection = &cfg })
+	}
+	one, other := strings.Repeat("k", 32), strings.Repeat("x", 40)
+	tok := iss.MintOpaque(nil)
+	for _, v := range []*bearer.Verifier{withKey(one), withKey(one), withKey(other)} {
+		if _, err := v.Verify(bg, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := iss.Introspections(); n != 2 {
+		t.Fatalf("%d introspections; want 2: one per key", n)
+	}
+	cfg := *in
+	cfg.SharedKey = make([]byte, 31)
+	if _, err := bearer.New(bearer.Config{Issuer: iss.URL(), Audiences: []string{testAudience}, Introspection: &cfg}); err == nil {
+		t.Fatal("accepted a 31-byte SharedKey")
 	}
 }
