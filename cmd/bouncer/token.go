@@ -143,12 +143,22 @@ func (c *cli) requestToken(ctx context.Context, o *tokenOptions, endpoint string
 		// base64, so a secret holding ':' or '+' arrives intact.
 		req.SetBasicAuth(url.QueryEscape(o.clientID), url.QueryEscape(o.secret))
 	}
-	resp, err := c.client.Do(req)
+	// The request carries the client secret: it goes to the token
+	// endpoint the issuer named and nowhere else. A redirect is not
+	// followed (a 307 or 308 would re-post the secret, to any origin,
+	// plain http included), but reported.
+	client := *c.client
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := client.Do(req)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "bouncer token: %v\n", err)
 		return nil, exitUnavailable
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		fmt.Fprintf(c.stderr, "bouncer token: %s answered %s%s: the client secret is not sent on to another address; the issuer's token_endpoint should name where tokens are issued\n", endpoint, resp.Status, redirectTarget(resp))
+		return nil, exitRefused
+	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDocument))
 	if err != nil {
 		fmt.Fprintf(c.stderr, "bouncer token: %v\n", err)
@@ -162,6 +172,15 @@ func (c *cli) requestToken(ctx context.Context, o *tokenOptions, endpoint string
 		return nil, exitUnavailable
 	}
 	return nil, exitRefused
+}
+
+// redirectTarget describes where a redirect points, if it says.
+func redirectTarget(resp *http.Response) string {
+	u, err := resp.Location()
+	if err != nil {
+		return " (a redirect)"
+	}
+	return " (a redirect to " + u.Redacted() + ")"
 }
 
 // tokenErrorText renders an RFC 6749 §5.2 error answer, with a hint for

@@ -2,7 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/bouncer-go/bouncer/core/bearertest"
@@ -92,5 +96,42 @@ func TestTokenUsage(t *testing.T) {
 				t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 			}
 		})
+	}
+}
+
+// The client secret goes to the token endpoint the issuer names and
+// nowhere else: a redirect, which would re-post it (307, 308) to another
+// origin, plain http included, is not followed.
+func TestTokenRefusesRedirects(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"access_token":"stolen","token_type":"Bearer"}`))
+	}))
+	t.Cleanup(other.Close)
+	for _, status := range []int{http.StatusTemporaryRedirect, http.StatusPermanentRedirect, http.StatusFound} {
+		var issuer *httptest.Server
+		issuer = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/.well-known/openid-configuration":
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = fmt.Fprintf(w, `{"issuer":%q,"token_endpoint":%q}`, issuer.URL, issuer.URL+"/token")
+			case "/token":
+				http.Redirect(w, r, other.URL+"/token", status)
+			default:
+				http.NotFound(w, r)
+			}
+		}))
+		t.Cleanup(issuer.Close)
+		for _, auth := range []string{"basic", "post"} {
+			r := bouncer(t, "", "token", "--issuer", issuer.URL, "--client-id", "orders", "--client-secret", secret, "--auth", auth)
+			if r.code != exitRefused || r.stdout != "" || !strings.Contains(r.stderr, "redirect") {
+				t.Errorf("%d, --auth %s: exit %d, stdout %q, stderr %q", status, auth, r.code, r.stdout, r.stderr)
+			}
+		}
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Fatalf("the redirect was followed %d times", n)
 	}
 }
