@@ -45,7 +45,8 @@ type Config struct {
 	// AllowRedirectsAcrossOrigins lets discovery and key fetches follow
 	// redirects to another scheme, host or port. By default only
 	// redirects within the same origin are followed, and a redirect from
-	// https to http never is.
+	// https to http never is. Introspection requests, which carry a token
+	// and this API's credentials, never leave their endpoint's origin.
 	AllowRedirectsAcrossOrigins bool
 
 	// Audiences this API answers to; a token must name at least one of them

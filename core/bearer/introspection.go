@@ -138,7 +138,11 @@ func newIntrospector(cfg Introspection, v *Verifier, insecure bool) (*introspect
 		in.cfg.InactiveFor = setting("Introspection.InactiveFor", cfg.InactiveFor, defaultInactiveFor, time.Second, time.Hour)
 	}
 	in.cfg.Timeout = setting("Introspection.Timeout", cfg.Timeout, defaultIntrospectTimeout, 100*time.Millisecond, time.Minute)
-	in.client = introspect.Client{HTTP: v.keys.client, ID: cfg.ClientID, Secret: cfg.ClientSecret, Post: cfg.SecretInForm}
+	// The request carries the token and the API's credentials: a
+	// redirect stays on the endpoint's origin, whatever
+	// AllowRedirectsAcrossOrigins lets discovery and key fetches do.
+	hc := guardRedirects(v.keys.client, insecure, false)
+	in.client = introspect.Client{HTTP: hc, ID: cfg.ClientID, Secret: cfg.ClientSecret, Post: cfg.SecretInForm}
 	return in, errors.Join(errs...)
 }
 

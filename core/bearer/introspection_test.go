@@ -663,3 +663,28 @@ func TestSharedKey(t *testing.T) {
 		t.Fatal("accepted a 31-byte SharedKey")
 	}
 }
+
+// The introspection request carries the token and the API's credentials:
+// a redirect to another origin is not followed, AllowRedirectsAcrossOrigins
+// notwithstanding (it is for discovery and key fetches), and the token is
+// judged an outage.
+func TestIntrospectionStaysOnItsOrigin(t *testing.T) {
+	iss, in := introspecting(t)
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"active":true,"aud":"country-api"}`)
+	}))
+	t.Cleanup(other.Close)
+	redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/introspect", http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(redirecting.Close)
+	in.URL, in.SecretInForm = redirecting.URL, true
+	v := newVerifier(t, iss, func(c *bearer.Config) { c.Introspection, c.AllowRedirectsAcrossOrigins = in, true })
+	wantRefusal(t, verifyErr(v, iss.MintOpaque(nil)), bearer.ErrIssuerUnavailable, 503)
+	if n := elsewhere.Load(); n != 0 {
+		t.Fatalf("the token and secret were re-posted to another origin %d times", n)
+	}
+}
