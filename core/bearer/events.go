@@ -41,7 +41,9 @@ const (
 	// failed (Err says why); the request got 503.
 	EventIntrospectionFailed
 	// EventSharedCacheFailed: the shared cache (Introspection.Shared)
-	// failed (Err says why); the in-process cache carried on.
+	// failed, or held an entry that does not verify with
+	// Introspection.SharedKey (Err says why); the in-process cache
+	// carried on.
 	EventSharedCacheFailed
 
 	// Decisions, one per Verify, VerifyRequest or Check. Reason names the

@@ -86,10 +86,10 @@ type Introspection struct {
 // module adapters/bearerredis implements it over Redis. Keys are hashes of
 // the issuer, the introspection endpoint, the client asking and the token,
 // never tokens; values are the issuer's answers with the time they were
-// given, authenticated with Introspection.SharedKey together with their
-// key. Each replica judges an answer itself and uses it for its own
-// MaxAge (or InactiveFor) from that time, never past the token's exp; an
-// entry's TTL is how long the replica that asked uses it.
+// given, authenticated together with the key they are stored under (see
+// Introspection.SharedKey). Each replica judges an answer itself and uses
+// it for its own MaxAge (or InactiveFor) from that time, never past the
+// token's exp; an entry's TTL is how long the replica that asked uses it.
 type SharedCache interface {
 	Get(ctx context.Context, key string) (value []byte, found bool, err error)
 	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error

@@ -68,11 +68,11 @@ func parseJWS(token string, seen *headerCache, sigBuf []byte) (jws, []byte, *Err
 
 // isJWS reports whether token has the form of a compact JWS: three
 // dot-separated segments, the first of which is base64url for a JSON
-// object. Only a token that is not is opaque, for its issuer to read by
-// introspection: a JWS that this verifier refuses to read (a crit header,
-// claims it cannot parse) is still a JWS, and is refused here rather than
-// shown to an issuer that may not have minted it. The test decodes the
-// header segment alone, and not at all when seen already holds it.
+// object. Any other token is opaque, for its issuer to read by
+// introspection; a JWS that this verifier refuses to read (a crit header,
+// claims it cannot parse) is still a JWS, refused here rather than shown
+// to an issuer that may not have minted it. The test decodes the header
+// segment alone, and not at all when seen holds it already.
 func isJWS(token string, seen *headerCache) bool {
 	h, rest, ok := strings.Cut(token, ".")
 	if !ok || strings.Count(rest, ".") != 1 {
