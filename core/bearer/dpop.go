@@ -79,6 +79,10 @@ type DPoP struct {
 	// get 503: a possible replay is never accepted.
 	Replay ReplayStore
 
+	// ReplayCapacity bounds the in-process store (Replay nil): how many
+	// proof identifiers it holds at once. Zero means 100,000.
+	ReplayCapacity int
+
 	// NonceSecret, when set, makes proofs carry a server nonce (RFC 9449
 	// §8–9): a request without a current one gets 401 use_dpop_nonce and
 	// a DPoP-Nonce header to retry with. Nonces are derived from the
@@ -157,7 +161,11 @@ func newDPoPCheck(cfg DPoP, now func() time.Time, insecure bool) (*dpopCheck, er
 		return nil, err
 	}
 	if d.replay == nil {
-		d.replay = newMemoryReplay(100_000, now)
+		capacity, err := count("DPoP.ReplayCapacity", cfg.ReplayCapacity, 100_000, 1<<26)
+		if err != nil {
+			return nil, err
+		}
+		d.replay = newMemoryReplay(capacity, now)
 	}
 	if cfg.NonceSecret != nil {
 		if len(cfg.NonceSecret) < 32 {
