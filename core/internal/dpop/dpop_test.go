@@ -12,13 +12,24 @@ func TestNormalizeURL(t *testing.T) {
 		{"http://api.example.com:80", "http://api.example.com/"},
 		{"https://api.example.com/%7Euser/%2f", "https://api.example.com/~user/%2F"},
 		{"http://[::1]:8080/a", "http://[::1]:8080/a"},
+		// An empty port, and a port spelled with leading zeros, are the
+		// port they stand for (RFC 3986 §6.2.3).
+		{"https://api.example.com:/a", "https://api.example.com/a"},
+		{"https://api.example.com:0443/a", "https://api.example.com/a"},
+		{"https://api.example.com:08443/a", "https://api.example.com:8443/a"},
 	} {
 		got, err := NormalizeURL(tc.a)
 		if err != nil || got != tc.b {
 			t.Errorf("NormalizeURL(%q) = %q, %v; want %q", tc.a, got, err, tc.b)
 		}
 	}
-	for _, bad := range []string{"", "/path", "ftp://h/x", "https://user@h/x", "mailto:a@b"} {
+	for _, bad := range []string{"", "/path", "ftp://h/x", "https://user@h/x", "mailto:a@b",
+		// Authorities that name no host a client can reach.
+		"https://:8443/x", "https://:/x", "https://@:8443/x", "http://:80/",
+		"https://api.example.com:0/x", "https://api.example.com:65536/x", "https://api.example.com:99999999999999999999/x",
+		"https://./x", "https://.example.com/x", "https://api..example.com/x",
+		"https://[fe80::1%25eth0]/x", "https://[fe80::1%25eth0]:8443/x",
+	} {
 		if got, err := NormalizeURL(bad); err == nil {
 			t.Errorf("NormalizeURL(%q) = %q; want an error", bad, got)
 		}
