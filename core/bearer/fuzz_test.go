@@ -132,7 +132,7 @@ func FuzzParseJWKS(f *testing.F) {
 			}
 			switch key := k.key.(type) {
 			case *rsa.PublicKey:
-				if key.N.BitLen() < minRSABits || key.N.Bit(0) == 0 || key.E < 3 || key.E%2 == 0 {
+				if key.N.BitLen() < minRSABits || key.N.Bit(0) == 0 || key.E < 3 || key.E%2 == 0 || key.E > 1<<31-1 {
 					t.Fatalf("kept an unusable RSA key: %d bits, e=%d", key.N.BitLen(), key.E)
 				}
 			case *ecdsa.PublicKey:
