@@ -73,6 +73,9 @@ type DPoP struct {
 	TrustForwardedHeaders bool
 
 	// Algorithms accepted for proofs. Empty means DefaultAlgorithms.
+	// Anyone can make the verifier check a proof's signature; the
+	// costliest, ES512, costs some 25 times ES256, so an API whose clients
+	// all use lighter algorithms may list only those.
 	Algorithms []string
 
 	// Window is how far a proof's iat may be from now, either way. Zero
@@ -155,11 +158,14 @@ type proofKey struct {
 const maxProofKeys = 4096
 
 // maxProofRSABits bounds the modulus of a proof's RSA key. A proof's key is
-// the caller's own, checked before anything says the caller holds a
-// token: the cost of an RSA check grows with the square of the modulus,
-// so a bound keeps the worst proof anyone can send near the cost of an
-// ordinary one. 4096 bits is the largest size clients use; go-jose reads
-// no larger by default, and this holds even if a program raises its limit.
+// the caller's own, and its signature is checked before the token says
+// the caller is anyone: the cost of an RSA check grows with the square of
+// the modulus and with the length of the exponent. 4096 bits, the largest
+// size clients use and go-jose's default limit (held here even if a
+// program raises that), with an exponent of at most 2^31-1, costs at
+// worst about half an ES512 check, the costliest algorithm a proof may
+// use (BenchmarkDPoPFlood): no RSA key makes a proof dearer than ES512
+// proofs already are.
 const maxProofRSABits = 4096
 
 func newDPoPCheck(cfg DPoP, now func() time.Time, insecure bool) (*dpopCheck, error) {
