@@ -300,3 +300,96 @@ func BenchmarkDPoP(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDPoPFlood is what a DPoP request made by a caller without a
+// usable token costs, as a ratio to a genuine DPoP request (a fresh proof
+// with a cached token) measured in the same rounds ("x-genuine"): proofs
+// signed with a new key of the caller's own every time, with a junk token,
+// a genuine token bound to no key, or a stolen token bound to another key;
+// proofs with a 4096-bit RSA key whose exponent is 2^63-1, refused before
+// their signature; and, the worst a caller can make bouncer check, with
+// the largest exponent taken, 2^31-1. None of them is recorded in the
+// replay store.
+func BenchmarkDPoPFlood(b *testing.B) {
+	iss, err := bearertest.NewIssuer(bearertest.WithAudience(testAudience))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(iss.Close)
+	v, err := bearer.New(bearer.Config{Issuer: iss.URL(), Audiences: []string{testAudience}, Logger: quiet,
+		DPoP: &bearer.DPoP{PublicURL: publicURL, ReplayCapacity: 1 << 26}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	key, _ := bearertest.NewKey("ES256")
+	bound := iss.MustMint(b, map[string]any{"scope": "country.read", "cnf": map[string]any{"jkt": key.Thumbprint()}})
+	unbound := iss.MustMint(b, map[string]any{"scope": "country.read"})
+	const path = "/country/code/AUS"
+	genuine := func(int) (string, string) {
+		p, _ := key.DPoPProof(http.MethodGet, publicURL+path, bound, "")
+		return bound, p
+	}
+	attacker := func(tok func(int) string) func(int) (string, string) {
+		return func(i int) (string, string) {
+			k, _ := bearertest.NewKey("ES256")
+			t := tok(i)
+			p, _ := k.DPoPProof(http.MethodGet, publicURL+path, t, "")
+			return t, p
+		}
+	}
+	rsa := func(e ...byte) func(int) (string, string) {
+		return func(int) (string, string) { return bound, hugeRSAProof(b, bound, 4096, e) }
+	}
+	for _, flood := range []struct {
+		name string
+		make func(int) (string, string)
+	}{
+		{"junk-token", attacker(func(i int) string { return fmt.Sprintf("junk-%d", i) })},
+		{"unbound-token", attacker(func(int) string { return unbound })},
+		{"stolen-token", attacker(func(int) string { return bound })},
+		{"rsa4096-e2^63-1", rsa(0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)},
+		{"rsa4096-e2^31-1", rsa(0x7f, 0xff, 0xff, 0xff)},
+	} {
+		b.Run(flood.name, func(b *testing.B) {
+			const batch, pool = 8, 1024
+			type req struct{ tok, proof string }
+			var good, bad []req
+			fill := func() {
+				good, bad = good[:0], bad[:0]
+				for i := range pool {
+					t, p := genuine(i)
+					good = append(good, req{t, p})
+					t, p = flood.make(i)
+					bad = append(bad, req{t, p})
+				}
+			}
+			fill()
+			i := 0
+			run := func(rs []req, accept bool) time.Duration {
+				start := time.Now()
+				for _, r := range rs[i : i+batch] {
+					_, err := v.Check(bg, dpopRequest(path, r.tok, r.proof))
+					if (err == nil) != accept {
+						b.Fatalf("accepted %v: %v", err == nil, err)
+					}
+				}
+				return time.Since(start)
+			}
+			var ratios []float64
+			for b.Loop() {
+				if i+batch > pool {
+					b.StopTimer()
+					fill()
+					i = 0
+					b.StartTimer()
+				}
+				g := run(good, true)
+				f := run(bad, false)
+				i += batch
+				ratios = append(ratios, float64(f)/float64(g))
+			}
+			slices.Sort(ratios)
+			b.ReportMetric(ratios[len(ratios)/2], "x-genuine")
+		})
+	}
+}

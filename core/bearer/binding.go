@@ -126,23 +126,25 @@ func (front *Verifier) judgeRequest(ctx context.Context, r Request, tr *trace,
 
 // judgeToken checks a request's token: the DPoP proof (or DPoP's
 // requirement), the token (from the cache when it is there, its characters
-// checked otherwise), then its binding. front's settings (DPoP, the client
-// certificate header) apply.
+// checked otherwise), then its binding, and last the proof's jti, recorded
+// only for a token that verified and is bound to the proof's key. front's
+// settings (DPoP, the client certificate header) apply.
 func (front *Verifier) judgeToken(ctx context.Context, r Request, tok string, isDPoP bool, tr *trace,
 	cached func(context.Context, string, *trace) (*Claims, *Error, bool),
 	verify func(context.Context, string, *trace) (*Claims, *Error)) (*Claims, *Error) {
 	pr := presentation{dpop: isDPoP, cert: func() *x509.Certificate { return front.clientCert(r) }}
+	var proof *provenProof
 	switch {
 	case isDPoP:
 		// A malformed token is refused before any work on the proof.
 		if e := checkTokenChars(tok); e != nil {
 			return nil, e
 		}
-		jkt, e := front.dpop.checkProof(ctx, r, tok)
-		if e != nil {
+		var e *Error
+		if proof, e = front.dpop.checkProof(r, tok); e != nil {
 			return nil, e
 		}
-		pr.jkt = jkt
+		pr.jkt = proof.jkt
 	case front.dpop != nil && front.dpop.mode == DPoPRequired:
 		e := tokenError(ErrSenderConstrained, "this API accepts DPoP-bound tokens presented with the DPoP scheme only")
 		e.Scheme = "DPoP"
@@ -162,6 +164,11 @@ func (front *Verifier) judgeToken(ctx context.Context, r Request, tok string, is
 	}
 	if e := checkBinding(c, pr); e != nil {
 		return c, e
+	}
+	if proof != nil {
+		if e := front.dpop.remember(ctx, proof); e != nil {
+			return c, e
+		}
 	}
 	return c, nil
 }

@@ -3,6 +3,7 @@ package bearer
 import (
 	"context"
 	"crypto"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -17,6 +18,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/bouncer-go/bouncer/core/internal/dpop"
+	"github.com/bouncer-go/bouncer/core/internal/replay"
 )
 
 // DPoPMode says which schemes a Verifier with DPoP configured accepts.
@@ -43,10 +45,17 @@ const (
 // asymmetric alg of Algorithms, a public jwk header whose key verifies the
 // signature, htm equal to the request's method, htu equal to the request's
 // URL (PublicURL and the request's path, normalised per RFC 3986; never
-// the Host header), iat within Window, a jti never seen before (Replay),
-// ath the hash of the access token, the RFC 7638 thumbprint of the key
-// equal to the token's cnf.jkt, and, with NonceSecret, a current server
-// nonce.
+// the Host header), iat within Window, ath the hash of the access token,
+// with NonceSecret a current server nonce, the RFC 7638 thumbprint of the
+// key equal to the token's cnf.jkt, and a jti never seen before (Replay).
+//
+// They are made cheapest first, so that a request costs only what it
+// earns: the proof's size, form and claims (no key, no signature), then
+// its key and signature, then the token (from the cache of verified
+// tokens, or verified) and its binding to the proof's key, and only then
+// is the proof's jti recorded. A caller without a valid token bound to
+// its own key can make the verifier check a signature, never make it
+// remember anything.
 type DPoP struct {
 	// Mode: DPoPAllowed (the zero value), DPoPRequired or DPoPDisabled.
 	Mode DPoPMode
@@ -64,6 +73,9 @@ type DPoP struct {
 	TrustForwardedHeaders bool
 
 	// Algorithms accepted for proofs. Empty means DefaultAlgorithms.
+	// Anyone can make the verifier check a proof's signature; the
+	// costliest, ES512, costs some 25 times ES256, so an API whose clients
+	// all use lighter algorithms may list only those.
 	Algorithms []string
 
 	// Window is how far a proof's iat may be from now, either way. Zero
@@ -73,11 +85,26 @@ type DPoP struct {
 	// MaxProofBytes bounds the DPoP header. Zero means 8 KiB.
 	MaxProofBytes int
 
-	// Replay remembers proof identifiers for 2×Window. Nil means an
-	// in-process store (bounded, expiring); a fleet shares one
-	// (adapters/bearerredis). When the store cannot answer, DPoP requests
-	// get 503: a possible replay is never accepted.
+	// Replay remembers the jti of each accepted proof for 2×Window, so that
+	// a proof is accepted once. A jti is recorded last, once the token
+	// verified and is bound to the proof's key: a proof that comes without
+	// such a token records nothing. Nil means an in-process store (see
+	// ReplayCapacity); a fleet shares one (adapters/bearerredis), so that a
+	// proof replayed against another replica is caught too. When the store
+	// cannot answer, DPoP requests get 503: a possible replay is never
+	// accepted.
 	Replay ReplayStore
+
+	// ReplayCapacity bounds the in-process store (Replay nil): how many
+	// jtis it holds at once, each for 2×Window and at most an eighth of
+	// that more. Zero means 500,000: some 20 MB when full, enough for
+	// 3,700 accepted DPoP requests a second with the default Window. One
+	// key may hold a sixteenth of it, so that the holder of one valid
+	// token and its key cannot take the store from everyone else. A proof
+	// beyond either bound is refused with 503, a Retry-After and
+	// ErrReplayStoreUnavailable, until older jtis expire: forgetting a
+	// jti early would let its proof be replayed.
+	ReplayCapacity int
 
 	// NonceSecret, when set, makes proofs carry a server nonce (RFC 9449
 	// §8–9): a request without a current one gets 401 use_dpop_nonce and
@@ -91,8 +118,12 @@ type DPoP struct {
 }
 
 const (
-	defaultDPoPWindow    = time.Minute
-	defaultMaxProofBytes = 8 << 10
+	defaultDPoPWindow     = time.Minute
+	defaultMaxProofBytes  = 8 << 10
+	defaultReplayCapacity = 500_000
+	// replayShare is the part of the in-process replay store one key may
+	// hold: 1/replayShare of it.
+	replayShare = 16
 )
 
 // dpopCheck is a Verifier's configured DPoP.
@@ -104,7 +135,8 @@ type dpopCheck struct {
 	algNames  string // for challenges: "ES256 PS256 …"
 	window    time.Duration
 	maxBytes  int
-	replay    ReplayStore
+	replay    ReplayStore   // the configured store, or nil
+	memory    *replay.Store // the in-process store, when replay is nil
 	nonces    *dpop.Nonces
 	now       func() time.Time
 	keys      sync.Map // a proof's jwk (its JSON) → *proofKey
@@ -119,10 +151,22 @@ type proofKey struct {
 	jkt string
 }
 
-// maxProofKeys bounds the remembered client keys. Anyone can make keys, so
-// once full the cache takes no more: new clients then pay for parsing, and
-// nobody is refused.
+// maxProofKeys bounds the remembered client keys. A key is remembered
+// once a proof made with it was accepted, so only keys that a token is
+// bound to get in. Once full the cache takes no more: new clients then pay
+// for parsing, and nobody is refused.
 const maxProofKeys = 4096
+
+// maxProofRSABits bounds the modulus of a proof's RSA key. A proof's key is
+// the caller's own, and its signature is checked before the token says
+// the caller is anyone: the cost of an RSA check grows with the square of
+// the modulus and with the length of the exponent. 4096 bits, the largest
+// size clients use and go-jose's default limit (held here even if a
+// program raises that), with an exponent of at most 2^31-1, costs at
+// worst about half an ES512 check, the costliest algorithm a proof may
+// use (BenchmarkDPoPFlood): no RSA key makes a proof dearer than ES512
+// proofs already are.
+const maxProofRSABits = 4096
 
 func newDPoPCheck(cfg DPoP, now func() time.Time, insecure bool) (*dpopCheck, error) {
 	if cfg.Mode < DPoPAllowed || cfg.Mode > DPoPDisabled {
@@ -156,8 +200,14 @@ func newDPoPCheck(cfg DPoP, now func() time.Time, insecure bool) (*dpopCheck, er
 	if d.maxBytes, err = count("DPoP.MaxProofBytes", cfg.MaxProofBytes, defaultMaxProofBytes, 64<<10); err != nil {
 		return nil, err
 	}
-	if d.replay == nil {
-		d.replay = newMemoryReplay(100_000, now)
+	capacity, err := count("DPoP.ReplayCapacity", cfg.ReplayCapacity, defaultReplayCapacity, 1<<26)
+	switch {
+	case err != nil:
+		return nil, err
+	case d.replay != nil && cfg.ReplayCapacity != 0:
+		return nil, errors.New("bearer: Config.DPoP.ReplayCapacity sizes the in-process replay store, which a Replay store replaces: set one of them")
+	case d.replay == nil:
+		d.memory = replay.New(capacity, capacity/replayShare, 2*d.window)
 	}
 	if cfg.NonceSecret != nil {
 		if len(cfg.NonceSecret) < 32 {
@@ -182,92 +232,131 @@ func proofError(format string, args ...any) *Error {
 	return e
 }
 
-// checkProof verifies the request's DPoP proof for token and returns the
-// thumbprint of the key that made it.
-func (d *dpopCheck) checkProof(ctx context.Context, r Request, token string) (string, *Error) {
+// provenProof is a request's DPoP proof that passed every check but the
+// last, that its jti was never seen before (see remember).
+type provenProof struct {
+	jkt, jti string
+	jwk      []byte
+	key      *proofKey
+	known    bool // key came from d.keys
+}
+
+// checkProof checks the request's DPoP proof for token, all but its jti.
+// What costs nothing comes first: the proof's size, form, typ, alg, htm,
+// iat, jti, ath, htu and nonce; then its key, read from the jwk header,
+// and its signature. A refusal's description is fixed: it repeats nothing
+// the proof says.
+func (d *dpopCheck) checkProof(r Request, token string) (*provenProof, *Error) {
 	proofs := r.Header("DPoP")
 	switch {
 	case len(proofs) == 0:
-		return "", proofError("the request has no DPoP header")
+		return nil, proofError("the request has no DPoP header")
 	case len(proofs) > 1:
-		return "", proofError("the request has more than one DPoP header")
+		return nil, proofError("the request has more than one DPoP header")
 	case len(proofs[0]) > d.maxBytes:
-		return "", proofError("the DPoP proof is longer than %d bytes", d.maxBytes)
+		return nil, proofError("the DPoP proof is longer than %d bytes", d.maxBytes)
 	}
 	p, e := parseProof(proofs[0])
 	if e != nil {
-		return "", e
+		return nil, e
 	}
 	alg, ok := d.algs[p.alg]
 	if !ok {
-		return "", proofError("the DPoP proof's algorithm is not accepted")
-	}
-	key, jkt, e := d.proofKey(p.jwk)
-	if e != nil {
-		return "", e
-	}
-	if !alg.fits(key.key) || (key.alg != "" && key.alg != alg.name) {
-		return "", proofError("the DPoP proof's algorithm does not fit its key")
-	}
-	if !alg.verify(key, p.signingInput, p.signature) {
-		return "", proofError("the DPoP proof's signature does not verify")
+		return nil, proofError("the DPoP proof's algorithm is not accepted")
 	}
 	now := d.now()
 	switch {
 	case p.htm != r.Method():
-		return "", proofError("the DPoP proof is for another method")
+		return nil, proofError("the DPoP proof is for another method")
 	case !p.iat.Set:
-		return "", proofError("the DPoP proof has no iat")
+		return nil, proofError("the DPoP proof has no iat")
 	case p.iat.Before(now.Add(-d.window)) || p.iat.After(now.Add(d.window)):
-		return "", proofError("the DPoP proof's iat is not within %v of now", d.window)
+		return nil, proofError("the DPoP proof's iat is not within %v of now", d.window)
 	case p.jti == "" || len(p.jti) > 256:
-		return "", proofError("the DPoP proof has no usable jti")
+		return nil, proofError("the DPoP proof has no usable jti")
 	case p.ath != dpop.AccessTokenHash(token):
-		return "", proofError("the DPoP proof is not for this access token (ath)")
+		return nil, proofError("the DPoP proof is not for this access token (ath)")
 	}
 	want, e := d.requestURL(r)
 	if e != nil {
-		return "", e
+		return nil, e
 	}
 	if htu, err := dpop.NormalizeURL(p.htu); err != nil || htu != want {
-		return "", proofError("the DPoP proof is for another URL (htu)")
+		return nil, proofError("the DPoP proof is for another URL (htu)")
 	}
 	if d.nonces != nil && !d.nonces.Valid(p.nonce, now) {
 		e := newError(CodeUseDPoPNonce, ErrDPoPNonce, "the DPoP proof must carry the server's current nonce")
 		e.Scheme, e.DPoPNonce = "DPoP", d.nonces.Current(now)
-		return "", e
+		return nil, e
 	}
-	fresh, err := d.replay.Remember(ctx, replayKey(jkt, p.jti), 2*d.window)
-	switch {
-	case err != nil:
-		return "", &Error{Err: fmt.Errorf("%w: %w", ErrReplayStoreUnavailable, err), Description: "DPoP proofs cannot be checked for replay now", RetryAfter: time.Second, Scheme: "DPoP"}
-	case !fresh:
-		return "", proofError("the DPoP proof was used before")
+	key, known, e := d.proofKey(p.jwk)
+	if e != nil {
+		return nil, e
 	}
-	return jkt, nil
+	if !alg.fits(key.key.key) || (key.key.alg != "" && key.key.alg != alg.name) {
+		return nil, proofError("the DPoP proof's algorithm does not fit its key")
+	}
+	if !alg.verify(key.key, p.signingInput, p.signature) {
+		return nil, proofError("the DPoP proof's signature does not verify")
+	}
+	return &provenProof{jkt: key.jkt, jti: p.jti, jwk: p.jwk, key: key, known: known}, nil
 }
 
-// proofKey reads a proof's jwk, from memory when the same key was read
-// before.
-func (d *dpopCheck) proofKey(jwk []byte) (*publicKey, string, *Error) {
-	if k, ok := d.keys.Load(string(jwk)); ok {
-		pk := k.(*proofKey)
-		return pk.key, pk.jkt, nil
+// remember records the jti of a proof whose token verified and is bound
+// to the proof's key: the last check. Only then, so that a proof that comes
+// without such a token, however valid, takes no room in the store, and
+// that nothing is recorded for a request the issuer's outage left
+// unjudged. The proof's key joins the parsed keys then too.
+func (d *dpopCheck) remember(ctx context.Context, p *provenProof) *Error {
+	var fresh bool
+	var err error
+	retry := time.Second
+	if d.memory != nil {
+		fresh, retry, err = d.memory.Remember(d.now(), p.jkt, p.jti)
+	} else {
+		fresh, err = d.replay.Remember(ctx, replayKey(p.jkt, p.jti), 2*d.window)
 	}
-	key, err := parseJWK(jwk)
-	if err != nil {
-		return nil, "", proofError("the DPoP proof's jwk is not a usable public key: %v", err)
+	switch {
+	case errors.Is(err, replay.ErrKeyFull):
+		return replayUnavailable(err, "this API holds as many recent DPoP proofs of this key as it may; retry later", retry)
+	case errors.Is(err, replay.ErrFull):
+		return replayUnavailable(err, "this API cannot remember more DPoP proofs now; retry later", retry)
+	case err != nil:
+		return replayUnavailable(err, "DPoP proofs cannot be checked for replay now", retry)
+	case !fresh:
+		return proofError("the DPoP proof was used before")
 	}
-	jkt, err := thumbprint(key.key)
-	if err != nil {
-		return nil, "", proofError("the DPoP proof's key has no thumbprint")
-	}
-	if d.keyCount.Load() < maxProofKeys {
-		if _, loaded := d.keys.LoadOrStore(string(jwk), &proofKey{key, jkt}); !loaded {
+	if !p.known && d.keyCount.Load() < maxProofKeys {
+		if _, loaded := d.keys.LoadOrStore(string(p.jwk), p.key); !loaded {
 			d.keyCount.Add(1)
 		}
 	}
-	return key, jkt, nil
+	return nil
+}
+
+// replayUnavailable is the 503 of a proof the replay store did not record.
+func replayUnavailable(err error, description string, retry time.Duration) *Error {
+	return &Error{Err: fmt.Errorf("%w: %w", ErrReplayStoreUnavailable, err), Description: description, RetryAfter: retry, Scheme: "DPoP"}
+}
+
+// proofKey reads a proof's jwk, from memory when the same key was read
+// before (known). Its refusals say nothing of what the jwk holds.
+func (d *dpopCheck) proofKey(jwk []byte) (key *proofKey, known bool, e *Error) {
+	if k, ok := d.keys.Load(string(jwk)); ok {
+		return k.(*proofKey), true, nil
+	}
+	pub, err := parseJWK(jwk)
+	if err != nil {
+		return nil, false, proofError("the DPoP proof's jwk is not a usable public key")
+	}
+	if k, ok := pub.key.(*rsa.PublicKey); ok && k.N.BitLen() > maxProofRSABits {
+		return nil, false, proofError("the DPoP proof's RSA key is larger than %d bits", maxProofRSABits)
+	}
+	jkt, err := thumbprint(pub.key)
+	if err != nil {
+		return nil, false, proofError("the DPoP proof's key has no thumbprint")
+	}
+	return &proofKey{pub, jkt}, false, nil
 }
 
 // requestURL is the URL a proof must name: the configured origin (or the

@@ -1,11 +1,7 @@
 package bearer
 
 import (
-	"context"
-	"errors"
 	"strings"
-	"sync"
-	"time"
 )
 
 // proof is a parsed DPoP proof JWT, its signature not yet checked.
@@ -53,7 +49,7 @@ func parseProof(s string) (*proof, *Error) {
 		}
 		return err
 	}); err != nil {
-		return nil, proofError("the DPoP proof's header is malformed: %v", err)
+		return nil, proofError("the DPoP proof's header is not a JSON object of one reading")
 	}
 	switch {
 	case refused:
@@ -88,47 +84,7 @@ func parseProof(s string) (*proof, *Error) {
 		}
 		return err
 	}); err != nil {
-		return nil, proofError("the DPoP proof's claims are malformed: %v", err)
+		return nil, proofError("the DPoP proof's claims are not a JSON object of one reading, with strings and a numeric iat")
 	}
 	return p, nil
 }
-
-// memoryReplay is the in-process ReplayStore: identifiers with their
-// expiry, at most max of them. When full of live identifiers it refuses to
-// remember more, and so refuses the requests (503), rather than forget one
-// and let its replay through.
-type memoryReplay struct {
-	mu    sync.Mutex
-	seen  map[string]int64
-	max   int
-	now   func() time.Time
-	sweep int64 // when expired entries were last dropped
-}
-
-func newMemoryReplay(max int, now func() time.Time) *memoryReplay {
-	return &memoryReplay{seen: map[string]int64{}, max: max, now: now}
-}
-
-func (m *memoryReplay) Remember(_ context.Context, key string, ttl time.Duration) (bool, error) {
-	now := m.now().UnixNano()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if until, ok := m.seen[key]; ok && until > now {
-		return false, nil
-	}
-	if len(m.seen) >= m.max || now-m.sweep > int64(time.Minute) {
-		for k, until := range m.seen {
-			if until <= now {
-				delete(m.seen, k)
-			}
-		}
-		m.sweep = now
-	}
-	if len(m.seen) >= m.max {
-		return false, errReplayFull
-	}
-	m.seen[key] = now + int64(ttl)
-	return true, nil
-}
-
-var errReplayFull = errors.New("the in-process DPoP replay store is full")

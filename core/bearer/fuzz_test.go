@@ -138,7 +138,7 @@ func FuzzParseJWKS(f *testing.F) {
 			}
 			switch key := k.key.(type) {
 			case *rsa.PublicKey:
-				if key.N.BitLen() < minRSABits || key.N.Bit(0) == 0 || key.E < 3 || key.E%2 == 0 {
+				if key.N.BitLen() < minRSABits || key.N.Bit(0) == 0 || key.E < 3 || key.E%2 == 0 || key.E > 1<<31-1 {
 					t.Fatalf("kept an unusable RSA key: %d bits, e=%d", key.N.BitLen(), key.E)
 				}
 			case *ecdsa.PublicKey:
@@ -272,7 +272,8 @@ func errorIs(err, target error) bool {
 
 // FuzzParseProof holds the DPoP proof reader to its rules: whatever it
 // accepts is a compact JWS with canonical segments, typ dpop+jwt, a jwk
-// object, no crit, enc or b64, and claims read under their exact names.
+// object, no crit, enc or b64, and claims read under their exact names;
+// whatever it refuses gets a fixed description.
 func FuzzParseProof(f *testing.F) {
 	for _, h := range []string{
 		`{"typ":"dpop+jwt","alg":"ES256","jwk":{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}}`,
@@ -286,6 +287,9 @@ func FuzzParseProof(f *testing.F) {
 		if e != nil {
 			if !errorIs(e, ErrDPoPProof) {
 				t.Fatalf("refusal %v is not invalid_dpop_proof", e)
+			}
+			if !slices.Contains(proofDescriptions, e.Description) {
+				t.Fatalf("description %q is not one of the fixed ones", e.Description)
 			}
 			return
 		}

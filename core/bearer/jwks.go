@@ -201,6 +201,9 @@ func parseJWK(raw json.RawMessage) (*publicKey, error) {
 		if key.E < 3 || key.E%2 == 0 {
 			return k, fmt.Errorf("RSA public exponent %d is not an odd number above 2", key.E)
 		}
+		if key.E > rsakey.MaxExponent {
+			return k, fmt.Errorf("RSA public exponent %d is above 2^31-1, the largest crypto/rsa takes", key.E)
+		}
 		prepared, err := rsakey.New(key)
 		if err != nil {
 			return k, err

@@ -120,6 +120,11 @@ func TestParseJWKSSkipsImpossibleRSAKeys(t *testing.T) {
 		"even modulus":  func(k map[string]any) { k["n"] = b64.EncodeToString(evenN) },
 		"even exponent": func(k map[string]any) { k["e"] = "AQAA" },
 		"exponent 1":    func(k map[string]any) { k["e"] = "AQ" },
+		// Above 2^31-1, which crypto/rsa refuses too.
+		"exponent 2^31+1": func(k map[string]any) { k["e"] = b64.EncodeToString([]byte{0x80, 0, 0, 1}) },
+		"exponent 2^63-1": func(k map[string]any) {
+			k["e"] = b64.EncodeToString([]byte{0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+		},
 	} {
 		k := maps.Clone(good)
 		edit(k)
@@ -128,9 +133,16 @@ func TestParseJWKSSkipsImpossibleRSAKeys(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if set.len() != 0 || len(skipped) != 1 {
+		if set.len() != 0 || len(skipped) != 1 || skipped[0].reason == "" {
 			t.Errorf("%s: kept %d, skipped %v", name, set.len(), skipped)
 		}
+	}
+	// The largest exponent crypto/rsa takes is kept.
+	k := maps.Clone(good)
+	k["e"] = b64.EncodeToString([]byte{0x7f, 0xff, 0xff, 0xff})
+	b, _ := json.Marshal(map[string]any{"keys": []any{k}})
+	if set, skipped, err := parseJWKS(b, 64); err != nil || set.len() != 1 {
+		t.Errorf("exponent 2^31-1: kept %d, skipped %v, %v", set.len(), skipped, err)
 	}
 }
 

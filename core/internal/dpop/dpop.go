@@ -10,16 +10,21 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
 
 // NormalizeURL is the form in which a proof's htu and the request's URL are
 // compared (RFC 9449 §4.3 step 9, RFC 3986 §6.2.2–6.2.3): query and
-// fragment dropped, scheme and host in lower case, the default port
-// removed, an empty path made "/", and percent-encodings of unreserved
-// characters decoded, so that two spellings of one URL compare equal and
-// different URLs never do.
+// fragment dropped, scheme and host in lower case, the port as a number
+// and the default port removed, an empty path made "/", and
+// percent-encodings of unreserved characters decoded, so that two
+// spellings of one URL compare equal and different URLs never do.
+//
+// An authority that names no host a client could reach is refused: no
+// host (https://:8443/), an empty DNS label (https://a..b/), an IPv6 zone
+// (meaningful on one machine only), or a port outside 1–65535.
 func NormalizeURL(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -33,7 +38,23 @@ func NormalizeURL(raw string) (string, error) {
 		return "", errors.New("not an http(s) URL")
 	}
 	host := strings.ToLower(u.Hostname())
+	switch {
+	case host == "":
+		return "", errors.New("the URL names no host")
+	case strings.Contains(host, "%"):
+		return "", errors.New("the URL's host has an IPv6 zone")
+	case !strings.Contains(host, ":") && (host[0] == '.' || strings.Contains(host, "..")):
+		return "", errors.New("the URL's host has an empty label")
+	}
 	port := u.Port()
+	if port != "" {
+		// url.Parse lets only digits through, but any number of them.
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 {
+			return "", errors.New("the URL's port is not between 1 and 65535")
+		}
+		port = strconv.Itoa(n)
+	}
 	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
 		port = ""
 	}

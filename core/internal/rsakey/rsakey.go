@@ -30,14 +30,23 @@ type Key struct {
 	bits int
 }
 
+// MaxExponent is the largest public exponent taken, as crypto/rsa takes
+// none larger. The public operation costs a squaring for every bit of the
+// exponent, so without a bound a key could make one check cost dozens of
+// ordinary ones.
+const MaxExponent = 1<<31 - 1
+
 // New prepares pub. The modulus must be odd and the exponent an odd number
-// from 3 up, as for every key that can verify anything.
+// from 3 to MaxExponent, as for every key crypto/rsa verifies with.
 func New(pub *rsa.PublicKey) (*Key, error) {
 	if pub.N == nil || pub.N.Sign() <= 0 || pub.N.Bit(0) == 0 {
 		return nil, errors.New("rsakey: the modulus is not a positive odd number")
 	}
 	if pub.E < 3 || pub.E&1 == 0 {
 		return nil, errors.New("rsakey: the public exponent is not odd and above 2")
+	}
+	if pub.E > MaxExponent {
+		return nil, errors.New("rsakey: the public exponent is above 2^31-1")
 	}
 	n, err := bigmod.NewModulus(pub.N.Bytes())
 	if err != nil {

@@ -109,10 +109,22 @@ func TestNewRefusesImpossibleKeys(t *testing.T) {
 		"even modulus":  &even,
 		"exponent 1":    {N: k.N, E: 1},
 		"even exponent": {N: k.N, E: 65536},
+		// crypto/rsa refuses exponents above 2^31-1; a huge one would
+		// make every check cost a square and a multiply per bit of it.
+		"exponent 2^31+1": {N: k.N, E: 1<<31 + 1},
+		"exponent 2^62+1": {N: k.N, E: 1<<62 + 1},
 	} {
 		if _, err := New(pub); err == nil {
 			t.Errorf("%s accepted", name)
 		}
+	}
+}
+
+// The largest exponent crypto/rsa takes is taken here too.
+func TestNewTakesTheLargestExponent(t *testing.T) {
+	k := testKeys(t)[0].PublicKey
+	if _, err := New(&rsa.PublicKey{N: k.N, E: 1<<31 - 1}); err != nil {
+		t.Fatal(err)
 	}
 }
 
