@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"io"
@@ -36,6 +37,11 @@ type testCase struct {
 	body        string
 	status      int
 	repeat      bool // send twice, judge the second (a replayed DPoP proof)
+	// overTLS sends the request over a TLS connection on which the client
+	// presents cert (none when nil): the certificate reaches the server
+	// from the connection, not from a header.
+	overTLS bool
+	cert    *tls.Certificate
 }
 
 // Run sends every case to the servers serve starts and checks the status,
@@ -57,7 +63,12 @@ func Run(t *testing.T, serve Serve) {
 			v, twin := newVerifier(t, iss.URL(), s.edit), newVerifier(t, iss.URL(), s.edit)
 			base := serve(t, v)
 			for _, tc := range s.cases(t, iss) {
-				t.Run(tc.name, func(t *testing.T) { check(t, client, base, twin, tc) })
+				t.Run(tc.name, func(t *testing.T) {
+					if tc.overTLS {
+						t.Skip(skipHTTPOverTLS)
+					}
+					check(t, client, base, twin, tc)
+				})
 			}
 		})
 	}
@@ -104,6 +115,7 @@ func suites(tr transport) []suite {
 			c.DPoP = &bearer.DPoP{PublicURL: PublicURL, Mode: bearer.DPoPRequired, NonceSecret: nonceSecret}
 		}, dpopNonceCases(tr)},
 		{"certificate-bound tokens", func(c *bearer.Config) { c.ClientCertHeader = ClientCertHeader }, mtlsCases},
+		{"certificate-bound tokens, certificate from the TLS connection", nil, mtlsConnectionCases},
 	}
 }
 
@@ -117,6 +129,17 @@ type transport struct {
 
 // httpTransport sends each route's requests to the route itself.
 var httpTransport = transport{method: http.MethodGet, path: func(route string) string { return route }}
+
+// otherMethod is tr with another method than its own: GET for POST, POST
+// for anything else.
+func (tr transport) otherMethod() transport {
+	if tr.method == http.MethodPost {
+		tr.method = http.MethodGet
+	} else {
+		tr.method = http.MethodPost
+	}
+	return tr
+}
 
 func newVerifier(t *testing.T, issuer string, edit func(*bearer.Config)) *bearer.Verifier {
 	t.Helper()
@@ -266,8 +289,14 @@ func (r plainRequest) Form(name string) []string {
 	return f[name]
 }
 
-func (r plainRequest) Path() string                         { return r.tc.path }
-func (r plainRequest) ClientCertificate() *x509.Certificate { return nil }
+func (r plainRequest) Path() string { return r.tc.path }
+
+func (r plainRequest) ClientCertificate() *x509.Certificate {
+	if r.tc.cert == nil {
+		return nil
+	}
+	return r.tc.cert.Leaf
+}
 
 func (r plainRequest) Method() string {
 	if r.tc.method == "" {
