@@ -125,6 +125,7 @@ func (s *keySet) all() iter.Seq[*publicKey] {
 // jwkMeta holds the JWK members go-jose does not interpret.
 type jwkMeta struct {
 	KeyOps []string `json:"key_ops"`
+	Issuer *string  `json:"issuer"` // Entra: the issuer whose tokens the key signs
 }
 
 // skippedKey records why one published key was not taken.
@@ -205,6 +206,11 @@ func parseJWK(raw json.RawMessage) (*publicKey, error) {
 		return k, fmt.Errorf("key_ops %v does not include verify", meta.KeyOps)
 	case !jwk.IsPublic():
 		return k, fmt.Errorf("the issuer published private key material")
+	case meta.Issuer != nil && *meta.Issuer == "":
+		return k, fmt.Errorf("issuer member is empty")
+	}
+	if meta.Issuer != nil {
+		k.issuer = *meta.Issuer
 	}
 	if k.alg != "" {
 		a, ok := algorithms[k.alg]

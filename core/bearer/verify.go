@@ -121,6 +121,9 @@ func (v *Verifier) verifyParsed(ctx context.Context, t *jws, sig []byte, p *payl
 	if !alg.verify(key, t.signingInput, sig) {
 		return nil, tokenError(ErrSignature, "the token's signature does not verify")
 	}
+	if e := checkKeyIssuer(key, p); e != nil {
+		return nil, e
+	}
 	if e := v.checkTimes(p); e != nil {
 		return nil, e
 	}
