@@ -359,3 +359,26 @@ func bearerGoroutines() string {
 	}
 	return strings.Join(out, "\n\n")
 }
+
+// Past MaxStale, tokens cached with the keys are not reused either: they
+// wait for the keys like any other, and get 503 while the issuer is down.
+// A verifier idle that long starts again like a new one.
+func TestCachedTokensExpireWithTheKeysAfterMaxStale(t *testing.T) {
+	r := newFaultRig(t, func(c *bearer.Config) { c.MaxStale = time.Hour })
+	tok := r.iss.MustMint(t, map[string]any{"exp": r.clk.Now().Add(24 * time.Hour).Unix()})
+	if err := verifyErr(r.v, tok); err != nil {
+		t.Fatal(err)
+	}
+	r.iss.SetDown(true)
+	r.clk.Advance(5*time.Minute + 59*time.Minute) // within MaxStale past the refresh time (±10%)
+	if err := verifyErr(r.v, tok); err != nil {
+		t.Fatalf("within MaxStale: %v", err)
+	}
+	r.clk.Advance(time.Hour) // idle, and the issuer down, past MaxStale
+	wantRefusal(t, verifyErr(r.v, tok), bearer.ErrIssuerUnavailable, 503)
+	r.iss.SetDown(false)
+	r.clk.Advance(time.Second)
+	if err := verifyErr(r.v, tok); err != nil {
+		t.Fatalf("once the issuer is back: %v", err)
+	}
+}
