@@ -241,10 +241,13 @@ func (s *keySource) start(due func(time.Time) bool, fresh bool) <-chan struct{} 
 	if s.inflight != nil {
 		return s.inflight
 	}
+	held := s.keys.Load() != nil
 	if s.closed {
+		if held {
+			s.dueAt.Store(s.expireAt.Load()) // nothing to start before the keys expire
+		}
 		return nil
 	}
-	held := s.keys.Load() != nil
 	now := s.now()
 	if !due(now) {
 		if held {
