@@ -382,3 +382,18 @@ func TestCachedTokensExpireWithTheKeysAfterMaxStale(t *testing.T) {
 		t.Fatalf("once the issuer is back: %v", err)
 	}
 }
+
+// New contacts nothing and starts nothing; a verifier that is never used
+// has nothing running and nothing to close.
+func TestNewStartsNothing(t *testing.T) {
+	iss := newIssuer(t)
+	for range 10 {
+		newVerifier(t, iss)
+	}
+	if g := bearerGoroutines(); g != "" {
+		t.Fatalf("running after New:\n%s", g)
+	}
+	if n := iss.DiscoveryFetches() + iss.JWKSFetches(); n != 0 {
+		t.Fatalf("New made %d requests to the issuer", n)
+	}
+}
