@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // MultiConfig configures a MultiVerifier.
@@ -54,6 +55,7 @@ type MultiVerifier struct {
 	cache     *tokenCache
 	headers   headerCache
 	tel       *telemetry
+	closeOnce sync.Once
 }
 
 // NewMulti builds a MultiVerifier. Like New, it fetches nothing.
@@ -88,8 +90,7 @@ func NewMulti(cfg MultiConfig) (*MultiVerifier, error) {
 		m.members = append(m.members, v)
 		m.maxBytes = max(m.maxBytes, v.maxBytes)
 	}
-	m.tel = &telemetry{log: m.members[0].tel.log, observer: m.members[0].tel.observer, issuer: strings.Join(m.Issuers(), " ")}
-	m.tel.clock = m.members[0].nowNanos
+	m.tel = newTelemetry(m.members[0].tel.log, m.members[0].tel.observer, strings.Join(m.Issuers(), " "))
 	m.realm = cfg.Realm
 	if m.realm == "" {
 		m.realm = m.members[0].realm
@@ -102,6 +103,19 @@ func NewMulti(cfg MultiConfig) (*MultiVerifier, error) {
 		v.cache = m.cache // introspection answers and JWTs alike
 	}
 	return m, nil
+}
+
+// Close closes every issuer's Verifier (see Verifier.Close) and writes the
+// summary of the MultiVerifier's own refusals not yet logged. It is safe
+// to call more than once; it returns nil.
+func (m *MultiVerifier) Close() error {
+	m.closeOnce.Do(func() {
+		for _, v := range m.members {
+			_ = v.Close()
+		}
+		m.tel.close()
+	})
+	return nil
 }
 
 // Issuers are the issuers trusted, templates as configured.

@@ -138,6 +138,7 @@ func (v *Verifier) verifyParsed(ctx context.Context, t *jws, sig []byte, p *payl
 	if e := v.checkIssuer(p); e != nil {
 		return nil, e
 	}
+	gen := v.keys.gen.Load() // before the key: see rememberVerified
 	key, e := v.keys.key(ctx, t.header.Kid, alg)
 	if e != nil {
 		return nil, e
@@ -150,6 +151,9 @@ func (v *Verifier) verifyParsed(ctx context.Context, t *jws, sig []byte, p *payl
 	}
 	if !alg.verify(key, t.signingInput, sig) {
 		return nil, tokenError(ErrSignature, "the token's signature does not verify")
+	}
+	if e := checkKeyIssuer(key, p); e != nil {
+		return nil, e
 	}
 	if e := v.checkTimes(p); e != nil {
 		return nil, e
@@ -169,7 +173,7 @@ func (v *Verifier) verifyParsed(ctx context.Context, t *jws, sig []byte, p *payl
 	if e != nil {
 		return nil, e
 	}
-	v.remember(token, verdict{claims: c, key: key.key}, key.id, p.Exp.Add(v.leeway).UnixNano())
+	v.rememberVerified(token, verdict{claims: c, key: key}, p.Exp.Add(v.leeway).UnixNano(), gen)
 	return c, nil
 }
 

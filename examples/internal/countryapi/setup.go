@@ -26,6 +26,13 @@ type Guard struct {
 	issuers  []string
 }
 
+// Close ends what the verifier does in the background and writes its
+// summary of refusals not yet logged (see bearer.Verifier.Close). Both
+// verifiers NewVerifier builds have Close.
+func (g *Guard) Close() error {
+	return g.Checker.(interface{ Close() error }).Close()
+}
+
 // Ready fetches every issuer's keys now, if needed, and reports whether
 // tokens can be verified. Both verifiers NewVerifier builds, a Verifier
 // and a MultiVerifier, have Ready.
@@ -137,8 +144,9 @@ func NewGuard(cfg Config, logger *slog.Logger, apiURL string) (*Guard, error) {
 // says how to call the API), then the Guard of the API at apiURL (see
 // NewGuard). It tries the issuer once, briefly, so that a wrong ISSUER_URL
 // shows in the log at start; an issuer that is down does not stop the
-// server, which answers 503 until the issuer is back. stop releases the
-// development issuer.
+// server, which answers 503 until the issuer is back. stop, for when the
+// server has stopped serving, closes the verifier (writing its last
+// summary of refusals) and releases the development issuer.
 func Setup(ctx context.Context, cfg Config, logger *slog.Logger, apiURL string, announce func(*DevIssuer)) (g *Guard, stop func(), err error) {
 	stop = func() {}
 	if cfg.Dev() {
@@ -157,6 +165,11 @@ func Setup(ctx context.Context, cfg Config, logger *slog.Logger, apiURL string, 
 	if err != nil {
 		stop()
 		return nil, nil, err
+	}
+	releaseIssuer := stop
+	stop = func() {
+		_ = g.Close()
+		releaseIssuer()
 	}
 	warmCtx, cancel := context.WithTimeout(ctx, warmUpTimeout)
 	defer cancel()
