@@ -220,15 +220,6 @@ func (v *Verifier) verifyRequest(ctx context.Context, r Request, tr *trace) (*Cl
 	return v.judgeRequest(ctx, r, tr, v.cached, v.verify)
 }
 
-// Authenticate is VerifyRequest.
-//
-// Deprecated: Authenticate names the adapters' middleware that lets through
-// any valid token; in package bearer the same work is VerifyRequest.
-// Authenticate will be removed in the release after next.
-func (v *Verifier) Authenticate(ctx context.Context, r Request) (*Claims, error) {
-	return v.VerifyRequest(ctx, r)
-}
-
 // Check is what every middleware does with a request: reuse the claims
 // that this same Verifier produced for an earlier middleware on the request,
 // or authenticate r, then apply the policies. It returns the claims to store
@@ -268,7 +259,7 @@ func requestScheme(e *Error, r Request) *Error {
 	return e
 }
 
-// Response renders err, as returned by Check, Authenticate, Verify or a
+// Response renders err, as returned by Check, VerifyRequest, Verify or a
 // Policy, into the HTTP answer, with this Verifier's realm.
 func (v *Verifier) Response(err error) Response {
 	return renderResponse(err, v.realm, v.metadata, v.dpop)
