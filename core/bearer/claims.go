@@ -90,12 +90,11 @@ func (c *Claims) value(name string) ([]byte, bool) {
 	return v, v != nil
 }
 
-// Decode unmarshals the token's payload into v, for claims that Claims does
-// not normalise (an application's own claims, Keycloak's
-// preferred_username, Entra's oid…). Member names match struct tags
-// exactly, unlike encoding/json, which also matches "Iss" or "ISS" to a
-// field tagged "iss": what Decode reads is what was verified.
-func (c *Claims) Decode(v any) error { return josejson.Unmarshal(c.raw, v) }
+// decode unmarshals the token's payload into v, for Typed. Member names
+// match struct tags exactly, unlike encoding/json, which also matches
+// "Iss" or "ISS" to a field tagged "iss": what Typed reads is what was
+// verified. (Duplicate names never get here: the payload was refused.)
+func (c *Claims) decode(v any) error { return josejson.Unmarshal(c.raw, v) }
 
 // payload is what one pass over a token's claims reads. Fields are
 // permissive in type where issuers differ (aud, scope, roles) and strict
@@ -124,9 +123,9 @@ type payload struct {
 }
 
 // parsePayload reads the claims bouncer interprets; other members are
-// skipped, and stay available through Claims.Decode. The whole payload is
-// validated on the way (see jsonReader): a token whose claims could be read
-// two ways is refused.
+// skipped, and stay available through Typed and Claims.Value. The whole
+// payload is validated on the way (see jsonReader): a token whose claims
+// could be read two ways is refused.
 func parsePayload(b []byte, p *payload) error {
 	return members(b, func(name, v []byte) error {
 		var err error

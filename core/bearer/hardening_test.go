@@ -83,7 +83,7 @@ func TestRepeatedMembersAreRefused(t *testing.T) {
 }
 
 // Header and claim names are case-sensitive (RFC 7515 §4, RFC 8259 §8.3):
-// "ALG" is not "alg", and Decode reads the members that were checked.
+// "ALG" is not "alg", and Typed reads the members that were checked.
 func TestMemberNamesAreCaseSensitive(t *testing.T) {
 	iss := newIssuer(t, bearertest.WithKeysFor("EdDSA"))
 	v := newVerifier(t, iss)
@@ -104,15 +104,16 @@ func TestMemberNamesAreCaseSensitive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var decoded struct {
+	type app struct {
 		Iss   string `json:"iss"`
 		Scope string `json:"scope"`
 	}
-	if err := c.Decode(&decoded); err != nil {
+	decoded, err := bearer.Typed[app](c)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if decoded.Iss != iss.URL() || decoded.Scope != "" || c.HasScope("admin") {
-		t.Fatalf("decoded %+v, scopes %v: Decode must read the exact members that were checked", decoded, c.Scopes)
+		t.Fatalf("decoded %+v, scopes %v: Typed must read the exact members that were checked", decoded, c.Scopes)
 	}
 }
 
