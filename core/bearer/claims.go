@@ -14,6 +14,21 @@ import (
 // Claims is a verified token's content, normalised across issuers so that
 // an API reads the same fields whether the token came from Keycloak, Entra
 // ID, Spring Authorization Server or any RFC 9068 issuer.
+//
+// Every *Claims bouncer hands to application code is that caller's own
+// copy: FromContext, each adapter's Claims, Verify and VerifyRequest
+// return one, and a Validator or Policy of your own is called with one.
+// Changing it (appending to Scopes, setting ClientID) changes nothing for
+// bouncer or for any other request: a client sends the same token for its
+// whole lifetime, and the claims verified for it are kept, unchanged, to
+// answer its next requests. A copy is made only when asked for; the
+// built-in policies and validators read the kept claims in place, so that
+// a request answered from the cache costs no allocation. The one exception
+// is the result of Check, which middleware stores with NewContext (see
+// Checker).
+//
+// A copy put into a context with NewContext is never taken for verified
+// claims: Check verifies the request's token all the same.
 type Claims struct {
 	Issuer    string
 	Subject   string
@@ -48,13 +63,13 @@ type Claims struct {
 	// cnf is the token's binding to a key or certificate, checked against
 	// each request that presents it.
 	cnf binding
-	// typed holds what Typed decoded, shared by every request that sees
-	// these claims.
+	// typed holds what Typed decoded, once per token for every copy of
+	// these claims; Typed hands out copies of it, never the values kept.
 	typed *sync.Map
 	// by is the Verifier that produced these claims and self their own
 	// address: Check reuses claims found in a context only when both
-	// match, so claims built or copied outside bouncer are never taken for
-	// verified ones.
+	// match, so claims built or copied outside bouncer, Clone's included,
+	// are never taken for verified ones.
 	by   *Verifier
 	self *Claims
 }
@@ -62,6 +77,39 @@ type Claims struct {
 // verifiedBy reports whether v produced c, unaltered in place.
 func (c *Claims) verifiedBy(v *Verifier) bool {
 	return c != nil && v != nil && c.self == c && c.by == v
+}
+
+// Clone returns a deep copy of c: its own Audience, Scopes, Roles and
+// ClientRoles (each list too), which it may change freely, read with
+// HasScope, Value, Raw and Typed as c is. FromContext, every adapter's
+// Claims, Verify and VerifyRequest already return copies; Clone is for an
+// adapter that keeps the claims Check returns in a framework's own store,
+// and hands them out from there.
+func (c *Claims) Clone() *Claims {
+	if c == nil {
+		return nil
+	}
+	d := *c
+	d.self = nil // a copy is never taken for verified claims
+	d.Audience = slices.Clone(c.Audience)
+	d.Scopes = slices.Clone(c.Scopes)
+	d.Roles = slices.Clone(c.Roles)
+	if c.ClientRoles != nil {
+		d.ClientRoles = make(map[string][]string, len(c.ClientRoles))
+		for client, roles := range c.ClientRoles {
+			d.ClientRoles[client] = slices.Clone(roles)
+		}
+	}
+	return &d
+}
+
+// own returns what Verify and VerifyRequest give the application: a copy
+// of the accepted claims, which may be kept for later requests.
+func own(c *Claims, err error) (*Claims, error) {
+	if err != nil {
+		return nil, err
+	}
+	return c.Clone(), nil
 }
 
 // HasScope reports whether the token grants scope.

@@ -26,7 +26,7 @@ func TestClaimsAreBoundToTheirVerifier(t *testing.T) {
 	vA := newVerifier(t, issA, func(c *bearer.Config) { c.Audiences = []string{"public-api"} })
 	vB := newVerifier(t, issB, func(c *bearer.Config) { c.Audiences = []string{"admin-api"} })
 	tokA := issA.MustMint(t, map[string]any{"scope": "admin"})
-	claimsA, err := vA.Verify(bg, tokA)
+	claimsA, err := vA.Check(bg, withAuth("Bearer "+tokA)) // as a middleware stores them
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,6 +48,17 @@ func TestClaimsAreBoundToTheirVerifier(t *testing.T) {
 	copied.Scopes = []string{"admin", "root"}
 	_, err = vA.Check(bearer.NewContext(bg, &copied), withAuth(), bearer.RequireScope("root"))
 	wantRefusal(t, err, bearer.ErrMissingToken, 401)
+
+	// The copies handed to the application vouch for nothing either, even
+	// unchanged: only what Check returned stands for the token.
+	verified, _ := vA.Verify(bg, tokA)
+	fromCtx, _ := bearer.FromContext(ctx)
+	for name, c := range map[string]*bearer.Claims{"Verify's": verified, "FromContext's": fromCtx, "a clone": claimsA.Clone()} {
+		_, err = vA.Check(bearer.NewContext(bg, c), withAuth(), bearer.RequireScope("admin"))
+		if !errors.Is(err, bearer.ErrMissingToken) {
+			t.Errorf("%s copy in a context: %v; want the request's own token verified", name, err)
+		}
+	}
 }
 
 // A member name repeated in the claims or the header would be read as its
