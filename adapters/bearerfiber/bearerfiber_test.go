@@ -364,8 +364,7 @@ func TestFiberErrorsKeepEveryChallenge(t *testing.T) {
 // Metadata answers like bearer.ResourceMetadata.ServeHTTP, also on a route
 // registered for every method.
 func TestMetadataRefusesOtherMethods(t *testing.T) {
-	_, v := newVerifier(t, bearer.Config{})
-	md, err := bearer.NewResourceMetadata("https://api.example.com/", v)
+	md, err := bearer.NewResourceMetadata("https://api.example.com/")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,7 +59,7 @@ func Run(t *testing.T, serve Serve) {
 		{"query and form tokens", func(c *bearer.Config) { c.AllowQueryToken, c.AllowFormToken = true, true }, queryAndFormCases},
 		{"form tokens only", func(c *bearer.Config) { c.AllowFormToken = true }, formOnlyCases},
 		{"header and cookie tokens", func(c *bearer.Config) { c.TokenHeader, c.TokenCookie = TokenHeader, TokenCookie }, sourceCases},
-		{"resource metadata in challenges", func(c *bearer.Config) { c.ResourceMetadata, _ = Metadata.URL() }, metadataCases},
+		{"resource metadata in challenges", func(c *bearer.Config) { c.ResourceMetadata = Metadata.URL() }, metadataCases},
 		{"DPoP", func(c *bearer.Config) { c.DPoP = &bearer.DPoP{PublicURL: PublicURL} }, dpopCases},
 		{"DPoP required, with nonces", func(c *bearer.Config) {
 			c.DPoP = &bearer.DPoP{PublicURL: PublicURL, Mode: bearer.DPoPRequired, NonceSecret: nonceSecret}
