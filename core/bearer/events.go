@@ -79,6 +79,7 @@ var eventNames = map[EventKind]string{
 	EventUnavailable:         "unavailable",
 }
 
+// String is the event's name in logs: "fetch_succeeded", "key_added"…
 func (k EventKind) String() string {
 	if n, ok := eventNames[k]; ok {
 		return n
