@@ -57,11 +57,11 @@ func TestValidators(t *testing.T) {
 	}
 }
 
-// ClaimEquals accepts the one value, compared exactly.
-func TestClaimEquals(t *testing.T) {
+// ClaimOneOf with one value accepts that value, compared exactly.
+func TestClaimOneOfOneValue(t *testing.T) {
 	iss := newIssuer(t)
 	v := newVerifier(t, iss, func(c *bearer.Config) {
-		c.Validators = []bearer.Validator{bearer.ClaimEquals("azp", "billing")}
+		c.Validators = []bearer.Validator{bearer.ClaimOneOf("azp", "billing")}
 	})
 	if _, err := v.Verify(bg, iss.MustMint(t, map[string]any{"azp": "billing"})); err != nil {
 		t.Fatal(err)

@@ -80,14 +80,9 @@ func RequireClaim(name string) Validator {
 	}}
 }
 
-// ClaimEquals refuses tokens whose top-level claim name is not the string
-// value.
-func ClaimEquals(name, value string) Validator {
-	return ClaimOneOf(name, value)
-}
-
 // ClaimOneOf refuses tokens whose top-level claim name is not one of the
-// strings values, e.g. a tenant allow-list on Entra's tid.
+// strings values, compared exactly: a tenant allow-list on Entra's tid, or
+// with one value a claim that must be just that.
 func ClaimOneOf(name string, values ...string) Validator {
 	return builtin{func(_ context.Context, c *Claims) error {
 		v, ok := c.value(name)
