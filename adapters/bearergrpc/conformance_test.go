@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -25,10 +26,20 @@ var wantCode = map[int]codes.Code{
 	http.StatusServiceUnavailable: codes.Unavailable,
 }
 
-// ownTrailer reports whether a trailer is the refusal's challenge or one
-// that gRPC sends by itself: a call refused before the server sent any
-// header gets a trailers-only answer, which carries the content type.
-func ownTrailer(name string) bool { return name == "www-authenticate" || name == "content-type" }
+// refusalTrailers are the headers of package bearer's refusal that a
+// refused call carries as trailers.
+var refusalTrailers = []string{"www-authenticate", "retry-after", "dpop-nonce"}
+
+// ownTrailer reports whether a trailer is one of the refusal's or one that
+// gRPC sends by itself: a call refused before the server sent any header
+// gets a trailers-only answer, which carries the content type.
+func ownTrailer(name string) bool {
+	return slices.Contains(refusalTrailers, name) || name == "content-type"
+}
+
+// transport is how the test service's calls look to package bearer: POSTs
+// to the full method name each route is served as.
+var transport = conformance.Transport{Method: http.MethodPost, Path: func(route string) string { return methodFor[route] }}
 
 // conformanceInterceptor guards the test service's methods as the
 // conformance suite guards its routes.
@@ -44,52 +55,74 @@ func conformanceInterceptor(v bearer.Checker) *bearergrpc.Interceptor {
 	)
 }
 
-// TestConformance sends every header-only case of the conformance suite as
-// metadata and expects package bearer's answer in gRPC's terms: the code of
-// its status, its challenge in the www-authenticate trailer and nothing
-// else, its description as the message, and on success the claims it
-// verified.
+// TestConformance sends every header-only case of the conformance suite,
+// under each of its verifier configurations (resource metadata in
+// challenges, DPoP, DPoP with nonces, certificate-bound tokens…), as
+// metadata and expects package bearer's answer in gRPC's terms: the code
+// of its status, its WWW-Authenticate challenges (with resource_metadata
+// and the DPoP challenge when configured), Retry-After and DPoP-Nonce as
+// trailers and nothing else, its description as the message, and on
+// success the claims it verified and the DPoP-Nonce to use next as a
+// header.
 func TestConformance(t *testing.T) {
-	v, calls := conformance.Calls(t)
-	if len(calls) == 0 {
-		t.Fatal("the conformance suite has no calls")
+	suites := conformance.Calls(t, transport)
+	if len(suites) < 4 {
+		t.Fatalf("the conformance suite has %d configurations with calls", len(suites))
 	}
-	conn := dial(t, serve(t, conformanceInterceptor(v)), plaintext)
-	for _, c := range calls {
-		t.Run(c.Name, func(t *testing.T) {
-			md := metadata.MD{}
-			for name, values := range c.Header {
-				md.Append(name, values...)
-			}
-			body, trailer, err := call(metadata.NewOutgoingContext(t.Context(), md), conn, methodFor[c.Path])
-			st := status.Convert(err)
-			if want := wantCode[c.Want.Status]; st.Code() != want {
-				t.Fatalf("code = %v (%s); want %v, for HTTP %d", st.Code(), st.Message(), want, c.Want.Status)
-			}
-			if c.Want.Status == http.StatusOK {
-				if want := conformance.Body(c.Claims, c.Claims); string(body) != string(want) {
-					t.Fatalf("the handler saw %s; want %s", body, want)
-				}
-				if got := trailer.Get("www-authenticate"); got != nil {
-					t.Fatalf("an accepted call got a challenge %q", got)
-				}
-				return
-			}
-			if got, want := trailer.Get("www-authenticate"), c.Want.Header.Values("WWW-Authenticate"); !slices.Equal(got, want) {
-				t.Errorf("www-authenticate = %q; want %q", got, want)
-			}
-			if extra := slices.DeleteFunc(slices.Collect(maps.Keys(trailer)), ownTrailer); len(extra) > 0 {
-				t.Errorf("extra trailers %q", extra)
-			}
-			var want struct {
-				Description string `json:"error_description"`
-			}
-			if err := json.Unmarshal(c.Want.Body, &want); err != nil {
-				t.Fatal(err)
-			}
-			if st.Message() != want.Description {
-				t.Errorf("message = %q; want %q", st.Message(), want.Description)
+	for _, s := range suites {
+		t.Run(s.Name, func(t *testing.T) {
+			conn := dial(t, serve(t, conformanceInterceptor(s.Verifier)), plaintext)
+			for _, c := range s.Calls {
+				t.Run(c.Name, func(t *testing.T) { checkCall(t, conn, s.Verifier, c) })
 			}
 		})
+	}
+}
+
+func checkCall(t *testing.T, conn *grpc.ClientConn, v bearer.Checker, c conformance.Call) {
+	md := metadata.MD{}
+	for name, values := range c.Header {
+		md.Append(name, values...)
+	}
+	ctx := metadata.NewOutgoingContext(t.Context(), md)
+	if c.Repeat {
+		_, _, _ = call(ctx, conn, methodFor[c.Path])
+	}
+	var header metadata.MD
+	body, trailer, err := call(ctx, conn, methodFor[c.Path], grpc.Header(&header))
+	st := status.Convert(err)
+	if want := wantCode[c.Want.Status]; st.Code() != want {
+		t.Fatalf("code = %v (%s); want %v, for HTTP %d", st.Code(), st.Message(), want, c.Want.Status)
+	}
+	if c.Want.Status == http.StatusOK {
+		if want := conformance.Body(c.Claims, c.Claims); string(body) != string(want) {
+			t.Fatalf("the handler saw %s; want %s", body, want)
+		}
+		if got := trailer.Get("www-authenticate"); got != nil {
+			t.Fatalf("an accepted call got a challenge %q", got)
+		}
+		for name, values := range bearer.AcceptHeaderOf(v) {
+			if got := header.Get(name); !slices.Equal(got, values) {
+				t.Errorf("accepted: header %s = %q; want %q", name, got, values)
+			}
+		}
+		return
+	}
+	for _, name := range refusalTrailers {
+		if got, want := trailer.Get(name), c.Want.Header.Values(name); !slices.Equal(got, want) {
+			t.Errorf("%s = %q; want %q", name, got, want)
+		}
+	}
+	if extra := slices.DeleteFunc(slices.Collect(maps.Keys(trailer)), ownTrailer); len(extra) > 0 {
+		t.Errorf("extra trailers %q", extra)
+	}
+	var want struct {
+		Description string `json:"error_description"`
+	}
+	if err := json.Unmarshal(c.Want.Body, &want); err != nil {
+		t.Fatal(err)
+	}
+	if st.Message() != want.Description {
+		t.Errorf("message = %q; want %q", st.Message(), want.Description)
 	}
 }

@@ -92,6 +92,7 @@ var eventNames = map[EventKind]string{
 	EventFetchRecovered:      "fetch_recovered",
 }
 
+// String is the event's name in logs: "fetch_succeeded", "key_added"…
 func (k EventKind) String() string {
 	if n, ok := eventNames[k]; ok {
 		return n

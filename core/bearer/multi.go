@@ -127,7 +127,8 @@ func (m *MultiVerifier) Issuers() []string {
 	return out
 }
 
-// Verify checks a token with the Verifier of the issuer it names.
+// Verify checks a token with the Verifier of the issuer it names. The
+// claims are the caller's own copy (see Claims).
 func (m *MultiVerifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	tr := m.tel.begin()
 	c, e, ok := m.cached(ctx, token, &tr)
@@ -137,7 +138,7 @@ func (m *MultiVerifier) Verify(ctx context.Context, token string) (*Claims, erro
 	if e == nil {
 		e = checkBinding(c, presentation{})
 	}
-	return decided(ctx, m.tel, &tr, c, e)
+	return own(decided(ctx, m.tel, &tr, c, e))
 }
 
 // verify judges a token that the cache of judged tokens did not answer
@@ -197,11 +198,12 @@ func (m *MultiVerifier) owner(c *Claims) *Verifier {
 }
 
 // VerifyRequest finds the token in r, as the first issuer's Verifier reads
-// requests (Config.TokenHeader, AllowQueryToken…), and verifies it.
+// requests (Config.TokenHeader, AllowQueryToken…), and verifies it. The
+// claims are the caller's own copy (see Claims).
 func (m *MultiVerifier) VerifyRequest(ctx context.Context, r Request) (*Claims, error) {
 	tr := m.tel.begin()
 	c, e := m.verifyRequest(ctx, r, &tr)
-	return decided(ctx, m.tel, &tr, c, e)
+	return own(decided(ctx, m.tel, &tr, c, e))
 }
 
 func (m *MultiVerifier) verifyRequest(ctx context.Context, r Request, tr *trace) (*Claims, *Error) {
@@ -227,10 +229,11 @@ func (m *MultiVerifier) cached(ctx context.Context, tok string, tr *trace) (*Cla
 }
 
 // Check is Verifier.Check for several issuers: claims in ctx are reused
-// only when one of this MultiVerifier's issuers produced them.
+// only when one of this MultiVerifier's issuers produced them. Like
+// Verifier.Check's, the claims it returns are shared, for NewContext.
 func (m *MultiVerifier) Check(ctx context.Context, r Request, policies ...Policy) (*Claims, error) {
 	tr := m.tel.begin()
-	c, ok := FromContext(ctx)
+	c, ok := fromContext(ctx)
 	if !ok || !slices.ContainsFunc(m.members, c.verifiedBy) {
 		var e *Error
 		if c, e = m.verifyRequest(ctx, r, &tr); e != nil {

@@ -13,7 +13,9 @@ import (
 // had.
 //
 // A token bound to a key or certificate (cnf) is refused: only a request
-// can prove its possession (see Check).
+// can prove its possession (see VerifyRequest).
+//
+// The claims are the caller's own copy (see Claims).
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	tr := v.tel.begin()
 	c, e, ok := v.cached(ctx, token, &tr)
@@ -23,7 +25,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if e == nil {
 		e = checkBinding(c, presentation{})
 	}
-	return decided(ctx, v.tel, &tr, c, e)
+	return own(decided(ctx, v.tel, &tr, c, e))
 }
 
 // decided reports a decision and returns it as Verify does.

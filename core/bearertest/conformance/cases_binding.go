@@ -44,47 +44,55 @@ func newDPoPClient(t *testing.T, iss *bearertest.Issuer, scope string) dpopClien
 	return dpopClient{key, tok}
 }
 
-// header is a DPoP request's headers for path, with a proof (opts change
-// it; nonce "" for none).
-func (c dpopClient) header(t *testing.T, path, nonce string, opts ...bearertest.ProofOption) http.Header {
-	proof, err := c.key.DPoPProof(http.MethodGet, PublicURL+path, c.tok, nonce, opts...)
+// header is a DPoP request's headers for route, as tr carries it, with a
+// proof (opts change it; nonce "" for none).
+func (c dpopClient) header(t *testing.T, tr transport, route, nonce string, opts ...bearertest.ProofOption) http.Header {
+	proof, err := c.key.DPoPProof(tr.method, PublicURL+tr.path(route), c.tok, nonce, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return http.Header{"Authorization": {"DPoP " + c.tok}, "Dpop": {proof}}
 }
 
-func dpopCases(t *testing.T, iss *bearertest.Issuer) []testCase {
+func dpopCases(tr transport) func(*testing.T, *bearertest.Issuer) []testCase {
+	return func(t *testing.T, iss *bearertest.Issuer) []testCase { return dpopCasesFor(t, iss, tr) }
+}
+
+func dpopCasesFor(t *testing.T, iss *bearertest.Issuer, tr transport) []testCase {
 	c := newDPoPClient(t, iss, Scope)
 	weak := newDPoPClient(t, iss, "customer.read")
 	unbound := iss.MustMint(t, map[string]any{"scope": Scope, "client_id": "conformance-client"})
 	noProof := http.Header{"Authorization": {"DPoP " + c.tok}}
-	unboundWithProof := c.header(t, PathScoped, "")
+	unboundWithProof := c.header(t, tr, PathScoped, "")
 	unboundWithProof.Set("Authorization", "DPoP "+unbound)
 	return []testCase{
-		{name: "DPoP proof", path: PathScoped, header: c.header(t, PathScoped, ""), status: 200},
-		{name: "DPoP proof, authenticated route", path: PathAuthenticated, header: c.header(t, PathAuthenticated, ""), status: 200},
+		{name: "DPoP proof", path: PathScoped, header: c.header(t, tr, PathScoped, ""), status: 200},
+		{name: "DPoP proof, authenticated route", path: PathAuthenticated, header: c.header(t, tr, PathAuthenticated, ""), status: 200},
 		{name: "plain bearer token still accepted", path: PathScoped, header: bearerHeader(unbound), status: 200},
 		{name: "bound token as Bearer", path: PathScoped, header: bearerHeader(c.tok), status: 401},
 		{name: "no proof", path: PathScoped, header: noProof, status: 401},
-		{name: "replayed proof", path: PathScoped, header: c.header(t, PathScoped, ""), repeat: true, status: 401},
-		{name: "proof for another path", path: PathScoped, header: c.header(t, PathPolicy, ""), status: 401},
-		{name: "proof too old", path: PathScoped, header: c.header(t, PathScoped, "", bearertest.WithProofClaim("iat", time.Now().Add(-time.Hour).Unix())), status: 401},
+		{name: "replayed proof", path: PathScoped, header: c.header(t, tr, PathScoped, ""), repeat: true, status: 401},
+		{name: "proof for another path", path: PathScoped, header: c.header(t, tr, PathPolicy, ""), status: 401},
+		{name: "proof too old", path: PathScoped, header: c.header(t, tr, PathScoped, "", bearertest.WithProofClaim("iat", time.Now().Add(-time.Hour).Unix())), status: 401},
 		{name: "unbound token with the DPoP scheme", path: PathScoped, header: unboundWithProof, status: 401},
 		{name: "no token", path: PathScoped, status: 401},
-		{name: "DPoP token without the scope", path: PathScoped, header: weak.header(t, PathScoped, ""), status: 403},
+		{name: "DPoP token without the scope", path: PathScoped, header: weak.header(t, tr, PathScoped, ""), status: 403},
 		{name: "optional route, no token", path: PathOptional, status: 200},
 	}
 }
 
-func dpopNonceCases(t *testing.T, iss *bearertest.Issuer) []testCase {
+func dpopNonceCases(tr transport) func(*testing.T, *bearertest.Issuer) []testCase {
+	return func(t *testing.T, iss *bearertest.Issuer) []testCase { return dpopNonceCasesFor(t, iss, tr) }
+}
+
+func dpopNonceCasesFor(t *testing.T, iss *bearertest.Issuer, tr transport) []testCase {
 	c := newDPoPClient(t, iss, Scope)
 	// The nonce servers hand out now; the verifiers under test and the
 	// reference derive it from the same secret.
 	probe := newVerifierNonce(t, iss)
 	return []testCase{
-		{name: "proof without a nonce", path: PathScoped, header: c.header(t, PathScoped, ""), status: 401},
-		{name: "proof with the nonce", path: PathScoped, header: c.header(t, PathScoped, probe), status: 200},
+		{name: "proof without a nonce", path: PathScoped, header: c.header(t, tr, PathScoped, ""), status: 401},
+		{name: "proof with the nonce", path: PathScoped, header: c.header(t, tr, PathScoped, probe), status: 200},
 		{name: "Bearer when DPoP is required", path: PathScoped, header: bearerHeader(iss.MustMint(t, map[string]any{"scope": Scope})), status: 401},
 		{name: "no token", path: PathScoped, status: 401},
 	}

@@ -50,23 +50,7 @@ func Run(t *testing.T, serve Serve) {
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil}}
 	t.Cleanup(client.CloseIdleConnections)
 
-	suites := []struct {
-		name  string
-		edit  func(*bearer.Config)
-		cases func(*testing.T, *bearertest.Issuer) []testCase
-	}{
-		{"default", nil, cases},
-		{"query and form tokens", func(c *bearer.Config) { c.AllowQueryToken, c.AllowFormToken = true, true }, queryAndFormCases},
-		{"form tokens only", func(c *bearer.Config) { c.AllowFormToken = true }, formOnlyCases},
-		{"header and cookie tokens", func(c *bearer.Config) { c.TokenHeader, c.TokenCookie = TokenHeader, TokenCookie }, sourceCases},
-		{"resource metadata in challenges", func(c *bearer.Config) { c.ResourceMetadata, _ = Metadata.URL() }, metadataCases},
-		{"DPoP", func(c *bearer.Config) { c.DPoP = &bearer.DPoP{PublicURL: PublicURL} }, dpopCases},
-		{"DPoP required, with nonces", func(c *bearer.Config) {
-			c.DPoP = &bearer.DPoP{PublicURL: PublicURL, Mode: bearer.DPoPRequired, NonceSecret: nonceSecret}
-		}, dpopNonceCases},
-		{"certificate-bound tokens", func(c *bearer.Config) { c.ClientCertHeader = ClientCertHeader }, mtlsCases},
-	}
-	for _, s := range suites {
+	for _, s := range suites(httpTransport) {
 		t.Run(s.name, func(t *testing.T) {
 			// The reference is a twin of the verifier served: DPoP proofs
 			// are one-time, so each must see every request once.
@@ -97,6 +81,42 @@ func Run(t *testing.T, serve Serve) {
 		}
 	})
 }
+
+// suite is a verifier configuration and the cases a server guarded by it
+// must answer as package bearer does.
+type suite struct {
+	name  string
+	edit  func(*bearer.Config)
+	cases func(*testing.T, *bearertest.Issuer) []testCase
+}
+
+// suites are every configuration of the suite, with DPoP proofs made for
+// requests as tr carries them.
+func suites(tr transport) []suite {
+	return []suite{
+		{"default", nil, cases},
+		{"query and form tokens", func(c *bearer.Config) { c.AllowQueryToken, c.AllowFormToken = true, true }, queryAndFormCases},
+		{"form tokens only", func(c *bearer.Config) { c.AllowFormToken = true }, formOnlyCases},
+		{"header and cookie tokens", func(c *bearer.Config) { c.TokenHeader, c.TokenCookie = TokenHeader, TokenCookie }, sourceCases},
+		{"resource metadata in challenges", func(c *bearer.Config) { c.ResourceMetadata = Metadata.URL() }, metadataCases},
+		{"DPoP", func(c *bearer.Config) { c.DPoP = &bearer.DPoP{PublicURL: PublicURL} }, dpopCases(tr)},
+		{"DPoP required, with nonces", func(c *bearer.Config) {
+			c.DPoP = &bearer.DPoP{PublicURL: PublicURL, Mode: bearer.DPoPRequired, NonceSecret: nonceSecret}
+		}, dpopNonceCases(tr)},
+		{"certificate-bound tokens", func(c *bearer.Config) { c.ClientCertHeader = ClientCertHeader }, mtlsCases},
+	}
+}
+
+// transport is how requests reach the server under test: by HTTP, or by
+// another protocol (gRPC) whose calls package bearer sees with one method
+// and with paths of their own, which DPoP proofs must name.
+type transport struct {
+	method string
+	path   func(route string) string
+}
+
+// httpTransport sends each route's requests to the route itself.
+var httpTransport = transport{method: http.MethodGet, path: func(route string) string { return route }}
 
 func newVerifier(t *testing.T, issuer string, edit func(*bearer.Config)) *bearer.Verifier {
 	t.Helper()
@@ -194,6 +214,13 @@ func send(t *testing.T, client *http.Client, base string, tc testCase) (*http.Re
 // reference is core's answer to the request, computed without any
 // framework: what every adapter must reproduce.
 func reference(v *bearer.Verifier, tc testCase) (*bearer.Claims, bearer.Response) {
+	return referenceTo(v, tc, plainRequest{tc})
+}
+
+// referenceTo is reference for the request r that carries tc, whose route
+// (tc.path) decides the policies. The claims are a copy, for Body to
+// change.
+func referenceTo(v *bearer.Verifier, tc testCase, r bearer.Request) (*bearer.Claims, bearer.Response) {
 	var policies []bearer.Policy
 	switch tc.path {
 	case PathScoped:
@@ -203,10 +230,10 @@ func reference(v *bearer.Verifier, tc testCase) (*bearer.Claims, bearer.Response
 	case PathSkipped:
 		return nil, bearer.Response{Status: http.StatusOK}
 	}
-	c, err := v.Check(context.Background(), plainRequest{tc}, policies...)
+	c, err := v.Check(context.Background(), r, policies...)
 	switch {
 	case err == nil:
-		return c, bearer.Response{Status: http.StatusOK}
+		return c.Clone(), bearer.Response{Status: http.StatusOK}
 	case tc.path == PathOptional && errors.Is(err, bearer.ErrMissingToken):
 		return nil, bearer.Response{Status: http.StatusOK}
 	}

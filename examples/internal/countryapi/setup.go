@@ -55,6 +55,15 @@ func (c Config) BearerConfig(logger *slog.Logger) bearer.Config {
 // introspection client is configured, and naming the metadata at
 // metadataURL in its challenges.
 func NewVerifier(cfg Config, logger *slog.Logger, metadataURL string) (bearer.Checker, error) {
+	configs, err := issuerConfigs(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	return newChecker(configs, metadataURL)
+}
+
+// issuerConfigs are the bearer.Config of each of cfg's issuers.
+func issuerConfigs(cfg Config, logger *slog.Logger) ([]bearer.Config, error) {
 	issuers := cfg.IssuerURLs
 	if len(issuers) == 0 {
 		issuers = []string{cfg.IssuerURL}
@@ -70,7 +79,7 @@ func NewVerifier(cfg Config, logger *slog.Logger, metadataURL string) (bearer.Ch
 	configs := make([]bearer.Config, len(issuers))
 	for i, iss := range issuers {
 		c := cfg.BearerConfig(logger)
-		c.Issuer, c.ResourceMetadata = iss, metadataURL
+		c.Issuer = iss
 		if cfg.PublicURL != "" {
 			c.DPoP = &bearer.DPoP{PublicURL: cfg.PublicURL, Mode: dpopMode(cfg.DPoP)}
 		}
@@ -88,7 +97,14 @@ func NewVerifier(cfg Config, logger *slog.Logger, metadataURL string) (bearer.Ch
 		}
 		configs[i] = c
 	}
+	return configs, nil
+}
+
+// newChecker builds the verifier of configs, naming the metadata at
+// metadataURL in its challenges.
+func newChecker(configs []bearer.Config, metadataURL string) (bearer.Checker, error) {
 	if len(configs) == 1 {
+		configs[0].ResourceMetadata = metadataURL
 		return bearer.New(configs[0])
 	}
 	return bearer.NewMulti(bearer.MultiConfig{Issuers: configs, ResourceMetadata: metadataURL})
@@ -117,24 +133,27 @@ func NewGuard(cfg Config, logger *slog.Logger, apiURL string) (*Guard, error) {
 	if resource == "" {
 		resource = apiURL
 	}
-	var metadataURL string
-	if resource != "" {
-		var err error
-		if metadataURL, err = (&bearer.ResourceMetadata{Resource: resource}).URL(); err != nil {
-			return nil, fmt.Errorf("RESOURCE_URL: %w", err)
-		}
-	}
-	c, err := NewVerifier(cfg, logger, metadataURL)
+	configs, err := issuerConfigs(cfg, logger)
 	if err != nil {
 		return nil, err
 	}
-	g := &Guard{Checker: c, issuers: cfg.IssuerURLs}
+	// The metadata first, from the configuration: the verifier names it
+	// in its challenges.
+	g := &Guard{issuers: cfg.IssuerURLs}
+	var metadataURL string
 	if resource != "" {
-		if g.Metadata, err = bearer.NewResourceMetadata(resource, c); err != nil {
+		if _, err := bearer.NewResourceMetadata(resource); err != nil {
+			return nil, fmt.Errorf("RESOURCE_URL: %w", err)
+		}
+		if g.Metadata, err = bearer.NewResourceMetadata(resource, configs...); err != nil {
 			return nil, err
 		}
 		g.Metadata.ScopesSupported = []string{ScopeCountryRead}
 		g.Metadata.ResourceName = "Country API"
+		metadataURL = g.Metadata.URL()
+	}
+	if g.Checker, err = newChecker(configs, metadataURL); err != nil {
+		return nil, err
 	}
 	return g, nil
 }
