@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -66,8 +67,11 @@ func TestClaimsInBothContexts(t *testing.T) {
 	if w := serve(e, "Bearer "+tok); w.Code != http.StatusOK {
 		t.Fatalf("status %d, body %s", w.Code, w.Body)
 	}
-	if fromEcho == nil || fromEcho != fromCtx || fromEcho.ClientID != "svc-a" {
+	if fromEcho == nil || !reflect.DeepEqual(fromEcho, fromCtx) || fromEcho.ClientID != "svc-a" {
 		t.Fatalf("echo.Context %+v, context.Context %+v", fromEcho, fromCtx)
+	}
+	if fromEcho == fromCtx {
+		t.Fatal("two readers got the same claims, not copies of their own")
 	}
 }
 

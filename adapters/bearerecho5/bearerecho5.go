@@ -108,7 +108,7 @@ func (m *Middleware) Require(policies ...bearer.Policy) echo.MiddlewareFunc {
 			for k, v := range bearer.AcceptHeaderOf(m.checker) {
 				c.Response().Header()[k] = v
 			}
-			c.Set(claimsKey, claims)
+			c.Set(claimsKey, stored{claims})
 			c.SetRequest(r.WithContext(bearer.NewContext(r.Context(), claims)))
 			return next(c)
 		}
@@ -164,8 +164,15 @@ func Metadata(md *bearer.ResourceMetadata) echo.HandlerFunc {
 	}
 }
 
-// Claims returns the claims of the request's verified token.
+// Claims returns the claims of the request's verified token: a copy of
+// its own for each call (see bearer.Claims), so that nothing the handler
+// does to them reaches another request.
 func Claims(c *echo.Context) (*bearer.Claims, bool) {
-	claims, ok := c.Get(claimsKey).(*bearer.Claims)
-	return claims, ok && claims != nil
+	s, ok := c.Get(claimsKey).(stored)
+	return s.claims.Clone(), ok && s.claims != nil
 }
+
+// stored holds the claims Check returned, shared by every request with
+// the token, where application code cannot take them as they are: only
+// Claims, which copies them, reads it.
+type stored struct{ claims *bearer.Claims }

@@ -99,7 +99,7 @@ func (m *Middleware) check(c *fiber.Ctx, policies []bearer.Policy) error {
 	for k, vs := range bearer.AcceptHeaderOf(m.checker) {
 		setHeader(c, k, vs)
 	}
-	c.Locals(claimsKey{}, claims)
+	c.Locals(claimsKey{}, stored{claims})
 	c.SetUserContext(bearer.NewContext(c.UserContext(), claims))
 	return c.Next()
 }
@@ -145,11 +145,18 @@ func Metadata(md *bearer.ResourceMetadata) fiber.Handler {
 	}
 }
 
-// Claims returns the claims of the request's verified token.
+// Claims returns the claims of the request's verified token: a copy of
+// its own for each call (see bearer.Claims), so that nothing the handler
+// does to them reaches another request.
 func Claims(c *fiber.Ctx) (*bearer.Claims, bool) {
-	claims, ok := c.Locals(claimsKey{}).(*bearer.Claims)
-	return claims, ok && claims != nil
+	s, ok := c.Locals(claimsKey{}).(stored)
+	return s.claims.Clone(), ok && s.claims != nil
 }
+
+// stored holds the claims Check returned, shared by every request with
+// the token, where application code cannot take them as they are: only
+// Claims, which copies them, reads it.
+type stored struct{ claims *bearer.Claims }
 
 // setHeader puts every value of a header of package bearer's answers on
 // the response, in place of any the response had. c.Set would keep only

@@ -108,7 +108,7 @@ func (m *Middleware) check(c *gin.Context, policies []bearer.Policy) {
 	for k, v := range bearer.AcceptHeaderOf(m.checker) {
 		c.Writer.Header()[k] = v
 	}
-	c.Set(claimsKey, claims)
+	c.Set(claimsKey, stored{claims})
 	c.Request = c.Request.WithContext(bearer.NewContext(c.Request.Context(), claims))
 }
 
@@ -132,9 +132,16 @@ func Metadata(md *bearer.ResourceMetadata) gin.HandlerFunc {
 	return func(c *gin.Context) { md.ServeHTTP(c.Writer, c.Request) }
 }
 
-// Claims returns the claims of the request's verified token.
+// Claims returns the claims of the request's verified token: a copy of
+// its own for each call (see bearer.Claims), so that nothing the handler
+// does to them reaches another request.
 func Claims(c *gin.Context) (*bearer.Claims, bool) {
 	v, _ := c.Get(claimsKey)
-	claims, ok := v.(*bearer.Claims)
-	return claims, ok && claims != nil
+	s, ok := v.(stored)
+	return s.claims.Clone(), ok && s.claims != nil
 }
+
+// stored holds the claims Check returned, shared by every request with
+// the token, where application code cannot take them as they are: only
+// Claims, which copies them, reads it.
+type stored struct{ claims *bearer.Claims }

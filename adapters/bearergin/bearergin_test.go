@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -93,8 +94,11 @@ func TestClaimsInGinAndRequestContext(t *testing.T) {
 	if w := serve(r, get(), "Bearer "+tok); w.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", w.Code, w.Body)
 	}
-	if fromGin == nil || fromGin.ClientID != "svc-a" || fromRequest != fromGin || fromC != fromGin {
+	if fromGin == nil || fromGin.ClientID != "svc-a" || !reflect.DeepEqual(fromRequest, fromGin) || !reflect.DeepEqual(fromC, fromGin) {
 		t.Fatalf("claims: gin %v, request %v, gin.Context %v", fromGin, fromRequest, fromC)
+	}
+	if fromRequest == fromGin || fromC == fromGin {
+		t.Fatal("two readers got the same claims, not copies of their own")
 	}
 }
 

@@ -195,5 +195,7 @@ type serverStream struct {
 
 func (s *serverStream) Context() context.Context { return s.ctx }
 
-// Claims returns the claims of the call's verified token.
+// Claims returns the claims of the call's verified token: a copy of its
+// own for each call of Claims (see bearer.Claims), so that nothing the
+// handler does to them reaches another call.
 func Claims(ctx context.Context) (*bearer.Claims, bool) { return bearer.FromContext(ctx) }

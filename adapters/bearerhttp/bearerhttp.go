@@ -115,5 +115,7 @@ func (m *Middleware) WriteError(w http.ResponseWriter, _ *http.Request, err erro
 // md.Path().
 func Metadata(md *bearer.ResourceMetadata) http.Handler { return md }
 
-// Claims returns the claims of the request's verified token.
+// Claims returns the claims of the request's verified token: a copy of
+// its own for each call (see bearer.Claims), so that nothing the handler
+// does to them reaches another request.
 func Claims(r *http.Request) (*bearer.Claims, bool) { return bearer.FromContext(r.Context()) }

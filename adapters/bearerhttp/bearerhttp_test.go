@@ -169,3 +169,50 @@ func TestNewRefusesNilVerifier(t *testing.T) {
 		}()
 	}
 }
+
+// A handler that changes the claims it gets, or what Typed decoded for it,
+// changes them for itself alone: the next request with the same token,
+// answered from the verifier's cache, sees the token's own.
+func TestHandlerChangesNeverReachTheNextRequest(t *testing.T) {
+	iss, err := bearertest.NewIssuer(bearertest.WithAudience("country-api"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(iss.Close)
+	v, err := bearer.New(bearer.Config{Issuer: iss.URL(), Audiences: []string{"country-api"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type own struct {
+		Tenant string   `json:"tenant"`
+		Groups []string `json:"groups"`
+	}
+	mw := bearerhttp.New(v)
+	careless := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _ := bearerhttp.Claims(r)
+		o, err := bearer.Typed[own](c)
+		if err != nil {
+			t.Error(err)
+		}
+		fromCtx, _ := bearer.FromContext(r.Context())
+		_ = json.NewEncoder(w).Encode(map[string]any{"client": c.ClientID, "scopes": c.Scopes, "roles": c.ClientRoles, "tenant": o.Tenant, "groups": o.Groups, "ctx": fromCtx.Scopes})
+		for _, c := range []*bearer.Claims{c, fromCtx} {
+			c.ClientID = "mallory"
+			c.Scopes[0] = "admin"
+			c.Scopes = append(c.Scopes, "root")
+			c.ClientRoles["api"][0] = "admin"
+			c.ClientRoles["other"] = []string{"admin"}
+		}
+		o.Tenant, o.Groups[0] = "evil", "admin"
+	})
+	h := mw.Authenticate(mw.RequireScope("country.read")(careless))
+	tok := iss.MustMint(t, map[string]any{"client_id": "svc-a", "scope": "country.read", "tenant": "acme", "groups": []string{"ops"},
+		"resource_access": map[string]any{"api": map[string]any{"roles": []string{"reader"}}}})
+	want := `{"client":"svc-a","ctx":["country.read"],"groups":["ops"],"roles":{"api":["reader"]},"scopes":["country.read"],"tenant":"acme"}`
+	for i := range 3 {
+		w := serve(h, "Bearer "+tok)
+		if w.Code != http.StatusOK || strings.TrimSpace(w.Body.String()) != want {
+			t.Fatalf("request %d: %d %s; want %s", i+1, w.Code, w.Body, want)
+		}
+	}
+}

@@ -66,7 +66,8 @@ type tokenVerifier struct {
 //     client ID when the token has no sub), since a subject names one
 //     principal only within its issuer. The SDK binds each MCP session to
 //     it, so that another caller cannot take the session over;
-//   - Extra[ClaimsKey]: the *bearer.Claims, for Claims.
+//   - Extra[ClaimsKey]: the request's copy of the *bearer.Claims, which
+//     Claims copies again for each caller.
 //
 // A refused token is an error wrapping both auth.ErrInvalidToken, which the
 // SDK answers with 401, and the *bearer.Error, so that errors.Is still finds
@@ -111,8 +112,8 @@ func (t *tokenVerifier) verify(ctx context.Context, token string, _ *http.Reques
 }
 
 // scopes are the token's scopes and those its app permissions stand for.
-// Claims may be shared by every request with the same token: they are
-// never changed.
+// A Verifier of one's own may hand out claims that every request with the
+// token shares: they are never changed.
 func (t *tokenVerifier) scopes(c *bearer.Claims) []string {
 	out := c.Scopes
 	for _, role := range c.Roles {
@@ -139,11 +140,13 @@ func userID(c *bearer.Claims) string {
 // Claims returns the verified claims that TokenVerifier put in info: pass
 // req.Extra.TokenInfo in a tool handler, or
 // auth.TokenInfoFromContext(r.Context()) in an HTTP handler behind the
-// middleware.
+// middleware. They are a copy of their own for each call (see
+// bearer.Claims), so that nothing the handler does to them reaches
+// another request.
 func Claims(info *auth.TokenInfo) (*bearer.Claims, bool) {
 	if info == nil {
 		return nil, false
 	}
 	c, ok := info.Extra[ClaimsKey].(*bearer.Claims)
-	return c, ok && c != nil
+	return c.Clone(), ok && c != nil
 }

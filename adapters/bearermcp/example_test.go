@@ -12,14 +12,15 @@ import (
 )
 
 func Example() {
-	v, err := bearer.New(bearer.Config{
+	cfg := bearer.Config{
 		Issuer:    "https://sso.example.com/realms/services",
 		Audiences: []string{"https://mcp.example.com/mcp"},
-	})
+	}
+	md, err := bearer.NewResourceMetadata("https://mcp.example.com/mcp", cfg)
 	if err != nil {
 		log.Fatal(err)
 	}
-	md, err := bearer.NewResourceMetadata("https://mcp.example.com/mcp", v)
+	v, err := bearer.New(cfg)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -38,12 +38,11 @@ func Metadata(md *bearer.ResourceMetadata) http.Handler {
 // judge, with Config.Leeway. The error is md's, when its resource is not a
 // usable URL.
 func Options(md *bearer.ResourceMetadata, scopes ...string) (*auth.RequireBearerTokenOptions, error) {
-	u, err := md.URL()
-	if err != nil {
+	if _, err := bearer.NewResourceMetadata(md.Resource); err != nil {
 		return nil, err
 	}
 	return &auth.RequireBearerTokenOptions{
-		ResourceMetadataURL:    u,
+		ResourceMetadataURL:    md.URL(),
 		Scopes:                 scopes,
 		ClockSkew:              bearer.MaxLeeway,
 		AllowMissingExpiration: true,

@@ -14,13 +14,11 @@ func TestMetadata(t *testing.T) {
 	iss := newIssuer(t)
 	// A verifier that also takes tokens from the query: MCP clients send
 	// them in the Authorization header alone, and the document says so.
-	v, err := bearer.New(bearer.Config{Issuer: iss.URL(), Audiences: []string{audience}, AllowQueryToken: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := bearer.Config{Issuer: iss.URL(), Audiences: []string{audience}, AllowQueryToken: true}
 	var md *bearer.ResourceMetadata
+	var err error
 	base := serve(t, func(base string) http.Handler {
-		if md, err = bearer.NewResourceMetadata(base+"/mcp", v); err != nil {
+		if md, err = bearer.NewResourceMetadata(base+"/mcp", cfg); err != nil {
 			t.Fatal(err)
 		}
 		md.ScopesSupported = []string{scopeRead}

@@ -11,6 +11,7 @@
 //	bouncer.cache.lookups           counter    {lookup}   bouncer.result (hit, miss), bouncer.issuer
 //	bouncer.jwks.fetches            counter    {fetch}    bouncer.result (succeeded, failed), bouncer.issuer
 //	bouncer.jwks.age                gauge      s          bouncer.issuer
+//	bouncer.jwks.outage.duration    histogram  s          bouncer.issuer
 //	bouncer.introspection.failures  counter    {failure}  bouncer.issuer
 //	bouncer.shared_cache.failures   counter    {failure}  bouncer.issuer
 //
@@ -40,6 +41,9 @@
 // issuer, from the first success on: it grows while the issuer is
 // unreachable, which is what to alert on well before Config.MaxStale.
 // Static keys (Config.JWKS) are never fetched and have no age.
+// bouncer.jwks.outage.duration records, when a fetch succeeds after failed
+// ones (bearer.EventFetchRecovered), how long since the first of them: one
+// measurement per outage, at its end.
 //
 // A MultiVerifier reports key events through each issuer's Config.Observer
 // and decisions through the first one's: set the same Observer on all.
@@ -78,6 +82,7 @@ type Observer struct {
 	fetches       metric.Int64Counter
 	introspection metric.Int64Counter
 	sharedCache   metric.Int64Counter
+	outages       metric.Float64Histogram
 
 	ages      ages
 	decisions decisions
@@ -108,6 +113,10 @@ var durationBuckets = []float64{
 	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 }
 
+// outageBuckets (seconds) span a blip (a second) to the 12 hours of
+// bearer's default MaxStale and beyond.
+var outageBuckets = []float64{1, 5, 15, 30, 60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600}
+
 // New creates the instruments. It fails only if the MeterProvider refuses
 // them.
 func New(opts ...Option) (*Observer, error) {
@@ -120,7 +129,7 @@ func New(opts ...Option) (*Observer, error) {
 	}
 	m := c.provider.Meter(instrumentationName)
 	o := &Observer{ages: ages{now: c.now}}
-	var errs [8]error
+	var errs [9]error
 	o.requests, errs[0] = m.Int64Counter("bouncer.requests", metric.WithUnit("{request}"),
 		metric.WithDescription("Decisions on requests and tokens, by outcome and reason."))
 	o.duration, errs[1] = m.Float64Histogram("bouncer.request.duration", metric.WithUnit("s"),
@@ -134,6 +143,9 @@ func New(opts ...Option) (*Observer, error) {
 		metric.WithDescription("Calls to the introspection endpoint that failed; each request concerned got 503."))
 	o.sharedCache, errs[5] = m.Int64Counter("bouncer.shared_cache.failures", metric.WithUnit("{failure}"),
 		metric.WithDescription("Failed reads and writes of the shared introspection cache; the in-process cache carried on."))
+	o.outages, errs[8] = m.Float64Histogram("bouncer.jwks.outage.duration", metric.WithUnit("s"),
+		metric.WithDescription("Length of each run of failed key fetches, recorded when a fetch succeeds again."),
+		metric.WithExplicitBucketBoundaries(outageBuckets...))
 	var ageGauge metric.Float64ObservableGauge
 	ageGauge, errs[6] = m.Float64ObservableGauge("bouncer.jwks.age", metric.WithUnit("s"),
 		metric.WithDescription("Time since the issuer's key set was last fetched successfully."))
@@ -178,6 +190,8 @@ func (o *Observer) record(ctx context.Context, e bearer.Event) {
 		o.fetches.Add(ctx, 1, metric.WithAttributes(attribute.String("bouncer.issuer", issuer), attribute.String("bouncer.result", "succeeded")))
 	case bearer.EventFetchFailed:
 		o.fetches.Add(ctx, 1, metric.WithAttributes(attribute.String("bouncer.issuer", issuer), attribute.String("bouncer.result", "failed")))
+	case bearer.EventFetchRecovered:
+		o.outages.Record(ctx, e.Age.Seconds(), metric.WithAttributes(attribute.String("bouncer.issuer", issuer)))
 	case bearer.EventIntrospectionFailed:
 		o.introspection.Add(ctx, 1, metric.WithAttributes(attribute.String("bouncer.issuer", issuer)))
 	case bearer.EventSharedCacheFailed:

@@ -123,6 +123,36 @@ func TestKeyFetches(t *testing.T) {
 	}
 }
 
+// A fetch that succeeds after failed ones records how long they lasted.
+func TestOutageDuration(t *testing.T) {
+	obs, reader := newObserver(t)
+	iss := newIssuer(t)
+	now := time.Now()
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	v := newVerifier(t, iss, obs, func(c *bearer.Config) { c.Now = clock })
+	tok := iss.MustMint(t, nil)
+	iss.SetDown(true)
+	for range 2 {
+		if _, err := v.Verify(bg, tok); bearer.Reason(err) != "issuer_unavailable" {
+			t.Fatalf("issuer down: %v", err)
+		}
+		advance(30 * time.Second)
+	}
+	iss.SetDown(false)
+	mustVerify(t, v, tok)
+
+	d := collect(t, reader)["bouncer.jwks.outage.duration"]
+	h, ok := d.Data.(metricdata.Histogram[float64])
+	if !ok || d.Unit != "s" || len(h.DataPoints) != 1 {
+		t.Fatalf("bouncer.jwks.outage.duration: %T in %q: %+v", d.Data, d.Unit, d.Data)
+	}
+	if p := h.DataPoints[0]; key(p.Attributes) != set(issuer(iss.URL())) || p.Count != 1 || p.Sum != 60 {
+		t.Fatalf("outage{%s}: %d recorded, sum %v; want one of 60s", key(p.Attributes), p.Count, p.Sum)
+	}
+}
+
 // Tokens of many tenants count under the issuer template, not under as
 // many issuers.
 func TestTenantsCountUnderTheTemplate(t *testing.T) {

@@ -2,7 +2,6 @@ package bearer
 
 import (
 	"context"
-	"crypto"
 	"errors"
 	"math"
 	"strings"
@@ -42,8 +41,8 @@ const (
 
 // verdict is what the cache keeps of a judged token.
 type verdict struct {
-	claims *Claims          // nil: the issuer said the token is not active
-	key    crypto.PublicKey // the key that verified it; nil for introspection
+	claims *Claims    // nil: the issuer said the token is not active
+	key    *publicKey // the key that verified it; nil for introspection
 }
 
 type tokenCache = tokencache.Table[verdict]
@@ -68,8 +67,18 @@ var errCachedInactive = tokenError(ErrInactive, "the issuer says the token is no
 // reuse answers from a cache entry, if it is still of use: a token
 // remembered as accepted, until its exp (or the introspection maximum age),
 // or as inactive, until the short time that is remembered.
+//
+// A hit also notices, at the cost of one atomic load, that the issuer's
+// key set is due for a refresh, and starts it: with every request answered
+// here, nothing else would, and a key the issuer withdrew would go on
+// vouching for its cached tokens. Past MaxStale a verdict made with a key
+// is not reused: the token is judged afresh, which waits for the keys.
 func (v *Verifier) reuse(ctx context.Context, e *tokencache.Entry[verdict]) (*Claims, *Error, bool) {
-	if v.nowNanos() >= e.Until {
+	now := v.nowNanos()
+	if now >= e.Until {
+		return nil, nil, false
+	}
+	if now >= v.keys.dueAt.Load() && e.Value.key != nil && !v.keys.heldUsable() {
 		return nil, nil, false
 	}
 	c := e.Value.claims
@@ -87,12 +96,32 @@ func (v *Verifier) remember(token string, d verdict, tag string, until int64) {
 	if v.cache == nil {
 		return
 	}
+	v.cache.Put(cacheEntry(token, d, tag, until), v.now().UnixNano())
+}
+
+// rememberVerified caches a token verified with a key, unless the key set
+// took a key away since gen was read, before the key was looked up. The
+// entry is put first and checked after: a key set stores itself, bumps
+// gen, then purges the cache, so either the purge finds the entry or the
+// check sees the new gen and takes the entry out again.
+func (v *Verifier) rememberVerified(token string, d verdict, until int64, gen uint64) {
+	if v.cache == nil {
+		return
+	}
+	e := cacheEntry(token, d, d.key.id, until)
+	v.cache.Put(e, v.now().UnixNano())
+	if v.keys.gen.Load() != gen {
+		v.cache.Remove(e)
+	}
+}
+
+func cacheEntry(token string, d verdict, tag string, until int64) *tokencache.Entry[verdict] {
 	size := int64(len(token)) + 512
 	if c := d.claims; c != nil {
 		size += int64(len(c.raw)) + 32*int64(len(c.Audience)+len(c.Scopes)+len(c.Roles)+len(c.ClientRoles))
 	}
 	// Cloned: the token may alias a request buffer its server reuses.
-	v.cache.Put(&tokencache.Entry[verdict]{Token: strings.Clone(token), Value: d, Tag: tag, Until: until, Size: size}, v.now().UnixNano())
+	return &tokencache.Entry[verdict]{Token: strings.Clone(token), Value: d, Tag: tag, Until: until, Size: size}
 }
 
 // nowNanos is the clock of the cache's hit path: the configured clock, or

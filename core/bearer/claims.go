@@ -14,6 +14,21 @@ import (
 // Claims is a verified token's content, normalised across issuers so that
 // an API reads the same fields whether the token came from Keycloak, Entra
 // ID, Spring Authorization Server or any RFC 9068 issuer.
+//
+// Every *Claims bouncer hands to application code is that caller's own
+// copy: FromContext, each adapter's Claims, Verify and VerifyRequest
+// return one, and a Validator or Policy of your own is called with one.
+// Changing it (appending to Scopes, setting ClientID) changes nothing for
+// bouncer or for any other request: a client sends the same token for its
+// whole lifetime, and the claims verified for it are kept, unchanged, to
+// answer its next requests. A copy is made only when asked for; the
+// built-in policies and validators read the kept claims in place, so that
+// a request answered from the cache costs no allocation. The one exception
+// is the result of Check, which middleware stores with NewContext (see
+// Checker).
+//
+// A copy put into a context with NewContext is never taken for verified
+// claims: Check verifies the request's token all the same.
 type Claims struct {
 	Issuer    string
 	Subject   string
@@ -48,13 +63,13 @@ type Claims struct {
 	// cnf is the token's binding to a key or certificate, checked against
 	// each request that presents it.
 	cnf binding
-	// typed holds what Typed decoded, shared by every request that sees
-	// these claims.
+	// typed holds what Typed decoded, once per token for every copy of
+	// these claims; Typed hands out copies of it, never the values kept.
 	typed *sync.Map
 	// by is the Verifier that produced these claims and self their own
 	// address: Check reuses claims found in a context only when both
-	// match, so claims built or copied outside bouncer are never taken for
-	// verified ones.
+	// match, so claims built or copied outside bouncer, Clone's included,
+	// are never taken for verified ones.
 	by   *Verifier
 	self *Claims
 }
@@ -62,6 +77,39 @@ type Claims struct {
 // verifiedBy reports whether v produced c, unaltered in place.
 func (c *Claims) verifiedBy(v *Verifier) bool {
 	return c != nil && v != nil && c.self == c && c.by == v
+}
+
+// Clone returns a deep copy of c: its own Audience, Scopes, Roles and
+// ClientRoles (each list too), which it may change freely, read with
+// HasScope, Value, Raw and Typed as c is. FromContext, every adapter's
+// Claims, Verify and VerifyRequest already return copies; Clone is for an
+// adapter that keeps the claims Check returns in a framework's own store,
+// and hands them out from there.
+func (c *Claims) Clone() *Claims {
+	if c == nil {
+		return nil
+	}
+	d := *c
+	d.self = nil // a copy is never taken for verified claims
+	d.Audience = slices.Clone(c.Audience)
+	d.Scopes = slices.Clone(c.Scopes)
+	d.Roles = slices.Clone(c.Roles)
+	if c.ClientRoles != nil {
+		d.ClientRoles = make(map[string][]string, len(c.ClientRoles))
+		for client, roles := range c.ClientRoles {
+			d.ClientRoles[client] = slices.Clone(roles)
+		}
+	}
+	return &d
+}
+
+// own returns what Verify and VerifyRequest give the application: a copy
+// of the accepted claims, which may be kept for later requests.
+func own(c *Claims, err error) (*Claims, error) {
+	if err != nil {
+		return nil, err
+	}
+	return c.Clone(), nil
 }
 
 // HasScope reports whether the token grants scope.
@@ -90,12 +138,11 @@ func (c *Claims) value(name string) ([]byte, bool) {
 	return v, v != nil
 }
 
-// Decode unmarshals the token's payload into v, for claims that Claims does
-// not normalise (an application's own claims, Keycloak's
-// preferred_username, Entra's oid…). Member names match struct tags
-// exactly, unlike encoding/json, which also matches "Iss" or "ISS" to a
-// field tagged "iss": what Decode reads is what was verified.
-func (c *Claims) Decode(v any) error { return josejson.Unmarshal(c.raw, v) }
+// decode unmarshals the token's payload into v, for Typed. Member names
+// match struct tags exactly, unlike encoding/json, which also matches
+// "Iss" or "ISS" to a field tagged "iss": what Typed reads is what was
+// verified. (Duplicate names never get here: the payload was refused.)
+func (c *Claims) decode(v any) error { return josejson.Unmarshal(c.raw, v) }
 
 // payload is what one pass over a token's claims reads. Fields are
 // permissive in type where issuers differ (aud, scope, roles) and strict
@@ -124,9 +171,9 @@ type payload struct {
 }
 
 // parsePayload reads the claims bouncer interprets; other members are
-// skipped, and stay available through Claims.Decode. The whole payload is
-// validated on the way (see jsonReader): a token whose claims could be read
-// two ways is refused.
+// skipped, and stay available through Typed and Claims.Value. The whole
+// payload is validated on the way (see jsonReader): a token whose claims
+// could be read two ways is refused.
 func parsePayload(b []byte, p *payload) error {
 	return members(b, func(name, v []byte) error {
 		var err error

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 
 	"github.com/bouncer-go/bouncer/core/bearer"
 	"github.com/bouncer-go/bouncer/core/bearertest"
@@ -21,7 +23,8 @@ type KeycloakClaims struct {
 }
 
 // An application reads its own claims with Typed: decoded once per
-// verified token, whichever handler or policy asks first.
+// verified token, whichever handler, validator or policy asks first, and
+// handed to each caller as a copy of its own.
 func ExampleTyped() {
 	iss, _ := bearertest.NewIssuer(bearertest.WithAudience("country-api"))
 	defer iss.Close()
@@ -39,9 +42,43 @@ func ExampleTyped() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	fmt.Println(kc.PreferredUsername, kc.ResourceAccess["country-api"].Roles)
+
+	kc.PreferredUsername = "someone-else" // this caller's copy only
 	again, _ := bearer.Typed[KeycloakClaims](claims)
-	fmt.Println(kc.PreferredUsername, kc.ResourceAccess["country-api"].Roles, kc == again)
-	// Output: service-account-billing [editor] true
+	fmt.Println(again.PreferredUsername)
+	// Output:
+	// service-account-billing [editor]
+	// service-account-billing
+}
+
+// Every handler gets claims of its own: what one request's handler changes
+// never reaches the next request with the same token, which is answered
+// from the claims verified the first time.
+func ExampleFromContext() {
+	iss, _ := bearertest.NewIssuer(bearertest.WithAudience("country-api"))
+	defer iss.Close()
+	v, _ := bearer.New(bearer.Config{Issuer: iss.URL(), Audiences: []string{"country-api"}, Logger: slog.New(slog.DiscardHandler)})
+	token, _ := iss.Mint(map[string]any{"client_id": "billing-service", "scope": "country.read"})
+
+	handler := func(ctx context.Context) {
+		claims, _ := bearer.FromContext(ctx)
+		fmt.Println(claims.ClientID, claims.Scopes)
+		claims.ClientID = "someone-else" // changes this request's copy only
+		claims.Scopes = append(claims.Scopes, "admin")
+	}
+	for range 2 { // two requests with the same token, as middleware judges them
+		r := httptest.NewRequest(http.MethodGet, "/country/code/AUS", nil)
+		r.Header.Set("Authorization", "Bearer "+token)
+		stored, err := v.Check(r.Context(), bearer.HTTPRequest(r), bearer.RequireScope("country.read"))
+		if err != nil {
+			log.Fatal(err)
+		}
+		handler(bearer.NewContext(r.Context(), stored))
+	}
+	// Output:
+	// billing-service [country.read]
+	// billing-service [country.read]
 }
 
 // Validators refuse tokens that are wrong for this API, with 401

@@ -164,32 +164,45 @@ type Config struct {
 
 	// RefetchCooldown is the least time between two key-set fetches caused
 	// by tokens with an unknown kid, so forged kids cannot turn into a flood
-	// against the issuer. Zero means 10s; within 1s and 1 hour.
+	// against the issuer. Such a refetch sends Cache-Control: no-cache, so
+	// that a cache in front of the issuer cannot answer with the set that
+	// lacked the kid. Zero means 10s; within 1s and 1 hour.
 	RefetchCooldown time.Duration
 
 	// KeyMaxAge is how long a fetched key set is used before it is
-	// refreshed in the background, when the issuer's JWKS answer carries
-	// no Cache-Control max-age or Expires (those are honoured, within 30s
-	// and 24h). Zero means 5 minutes; within 30s and 24 hours.
+	// refreshed, when the issuer's JWKS answer carries no Cache-Control
+	// max-age or Expires (those are honoured, within 30s and 24h). The
+	// first request after that time, a cache hit included, starts the
+	// refresh in the background and is answered with the keys held; a key
+	// that left the set is refused, and the tokens it verified are
+	// forgotten, as soon as the refresh ends. A Verifier that gets no
+	// requests fetches nothing. Zero means 5 minutes; within 30s and 24
+	// hours.
 	KeyMaxAge time.Duration
 
 	// MaxStale is how long past its refresh time a key set stays in use
 	// while the issuer cannot be reached, so an issuer outage does not
-	// become an API outage. After it, requests get 503. Zero means 12
-	// hours; at most 30 days (a larger value, up to math.MaxInt64, means
-	// 30 days).
+	// become an API outage. After it, neither the keys nor the tokens
+	// cached with them are used: a request waits for a fetch, and gets 503
+	// if the issuer cannot be reached. A Verifier idle for longer than
+	// that starts again the same way, as if new. Zero means 12 hours; at
+	// most 30 days (a larger value, up to math.MaxInt64, means 30 days).
 	MaxStale time.Duration
 
 	// MaxKeys bounds how many keys are kept from the issuer's set. Zero
 	// means 64; at most 1024.
 	MaxKeys int
 
-	// Logger receives key events (fetch failures and stale keys at Warn,
-	// keys added and removed at Info, the rest at Debug). Nil means
-	// slog.Default().
+	// Logger receives key events (keys added and removed at Info, the
+	// rest at Debug) and a summary of refusals (see Verifier.Close). A run
+	// of failed fetches is logged as its first failure (and the stale keys
+	// it leaves) at Warn, then at most one Warn a minute with the count,
+	// then the issuer's return, once, at Info. Nil means slog.Default().
 	Logger *slog.Logger
 
-	// Observer, if set, receives the same events, e.g. to count them.
+	// Observer, if set, receives the same events, every one of them (a
+	// failed fetch is an event even when the log is quiet about it), e.g.
+	// to count them.
 	Observer Observer
 
 	// Now is the clock. Nil means time.Now.

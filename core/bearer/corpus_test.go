@@ -66,12 +66,16 @@ func jwksSeeds(tb testing.TB) [][]byte {
 		tb.Fatal(err)
 	}
 	var keys []any
-	for _, alg := range []string{"RS256", "PS384", "ES256", "ES384", "ES512", "EdDSA"} {
+	for i, alg := range []string{"RS256", "PS384", "ES256", "ES384", "ES512", "EdDSA"} {
 		k, err := bearertest.NewKey(alg)
 		if err != nil {
 			tb.Fatal(err)
 		}
-		keys = append(keys, k.PublicJWK())
+		jwk := k.PublicJWK()
+		if i < 2 { // as Entra's shared key sets name each key's issuer
+			jwk["issuer"] = []string{"https://login.microsoftonline.com/{tenantid}/v2.0", "https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0"}[i]
+		}
+		keys = append(keys, jwk)
 	}
 	all, _ := json.Marshal(map[string]any{"keys": keys})
 	return [][]byte{kc, all, []byte(`{"keys":[]}`), []byte(`{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}`)}

@@ -13,15 +13,67 @@
 // Issuers differ in how they spell the same facts: Keycloak's scope is a
 // space-separated string and its roles sit under realm_access, Entra
 // app-only tokens carry roles instead of scp, Spring Authorization Server
-// sends scope as a JSON array. Claims normalises them, and Policy values
-// such as RequireScope decide per route.
+// sends scope as a JSON array. Claims normalises them, Typed decodes the
+// rest into the application's own struct, and Policy values such as
+// RequireScope decide per route.
+//
+// A client sends the same token for its whole lifetime, so a Verifier
+// keeps the claims it verified for a token and answers the token's next
+// requests from them. Those kept claims never reach application code:
+// every *Claims the application gets (from FromContext, an adapter's
+// Claims, Verify, VerifyRequest, or as the argument of a Validator or
+// Policy of its own) is a copy of its own, and so is what Typed hands out.
+// A handler may change them; the next request never sees it.
 //
 // Refusals are *Error values wrapping a sentinel (ErrExpired, ErrAudience…)
 // for errors.Is, and render, through Response, into the RFC 6750 answer: 400
 // invalid_request, 401 invalid_token, 403 insufficient_scope with the scope
 // required, or 503 with Retry-After when the issuer cannot be reached, since
-// that says nothing about the token.
+// that says nothing about the token. ResourceMetadata is the API's RFC 9728
+// document, which every challenge can point to.
 //
-// The framework adapters (bearerhttp, bearergin, bearerecho, bearerfiber)
-// only translate requests and responses; all decisions are made here.
+// # Adapters and integrations
+//
+// Each framework has an adapter, a module of its own under
+// github.com/bouncer-go/bouncer/adapters, so that an application downloads
+// only its own framework: bearerhttp (net/http, and routers built on it:
+// chi, gorilla/mux), bearergin (Gin), bearerecho (Echo v4), bearerecho5
+// (Echo v5), bearerfiber (Fiber v2), bearerfiber3 (Fiber v3), bearergrpc
+// (gRPC servers, and the client credentials of gRPC callers) and bearermcp
+// (servers of the Model Context Protocol's Go SDK). Two integrations plug
+// into a Verifier: bearerredis shares introspection answers and DPoP proof
+// identifiers between replicas through Redis, and bearerotel turns
+// decisions and key events into OpenTelemetry metrics and span attributes.
+// The adapters only translate requests and responses; all decisions are
+// made here, and one conformance suite (bearertest/conformance) proves
+// that they answer alike.
+//
+// # For adapter authors
+//
+// Checker, Request, HTTPRequest, AcceptHeaders, AcceptHeaderOf,
+// CheckerError, Response, ResponseFor, NewContext and Claims.Clone are what
+// an adapter is made of; an application reaches them only through one.
+// An adapter takes a Checker (a *Verifier or *MultiVerifier), calls
+// CheckerError in its constructor, judges each request with Check over
+// the framework's request seen as a Request (HTTPRequest for net/http),
+// stores the claims Check returns with NewContext, copies AcceptHeaderOf's
+// header onto accepted answers and the Checker's Response onto refusals,
+// and passes the conformance suite.
+//
+// They live here, beside what applications use, rather than in a package
+// of their own, because they are part of that same API: Request is what
+// Verifier.VerifyRequest and Verifier.Token take, Response is what
+// Verifier.Response returns to an application's own error handler, and
+// Checker is the type an application's verifier is passed as. A package
+// of their own would need Claims and Policy from this one, while this
+// one's methods take its Request and return its Response: an import cycle,
+// broken only by splitting the API over a third package. Every adapter and
+// application would change, and a newcomer would learn three packages
+// instead of one.
+//
+// The claims Check returns are the ones kept for the token, so that an
+// accepted request costs no copy; they are for NewContext, whose
+// FromContext hands out copies. An adapter that also keeps them in its
+// framework's own store (Gin's keys, Echo's, Fiber's locals) keeps them
+// there under an unexported type and hands them out with Claims.Clone.
 package bearer

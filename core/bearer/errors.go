@@ -24,7 +24,8 @@ const (
 )
 
 // Sentinel errors, to be tested with errors.Is. Every error returned by
-// Verify, Authenticate or a Policy wraps exactly one of them inside an *Error.
+// Verify, VerifyRequest, Check or a Policy wraps exactly one of them inside
+// an *Error.
 var (
 	ErrMissingToken      = errors.New("bearer: no bearer token in the request")
 	ErrInvalidRequest    = errors.New("bearer: malformed or ambiguous request")

@@ -3,8 +3,12 @@ package bearer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"sort"
 	"time"
+
+	"github.com/bouncer-go/bouncer/core/internal/outage"
 )
 
 // EventKind names something that happened to a Verifier's view of its
@@ -62,6 +66,12 @@ const (
 	// EventUnavailable: the token could not be judged because the issuer
 	// could not be reached (503).
 	EventUnavailable
+
+	// EventFetchRecovered (a key event, numbered after the decisions): a
+	// fetch succeeded after Failures consecutive failed ones; Age is how
+	// long since the first of them, Keys the number of usable keys now.
+	// It comes before that fetch's EventFetchSucceeded.
+	EventFetchRecovered
 )
 
 var eventNames = map[EventKind]string{
@@ -79,8 +89,10 @@ var eventNames = map[EventKind]string{
 	EventRefused:             "refused",
 	EventDenied:              "denied",
 	EventUnavailable:         "unavailable",
+	EventFetchRecovered:      "fetch_recovered",
 }
 
+// String is the event's name in logs: "fetch_succeeded", "key_added"…
 func (k EventKind) String() string {
 	if n, ok := eventNames[k]; ok {
 		return n
@@ -97,6 +109,8 @@ type Event struct {
 	Next   time.Duration
 	Age    time.Duration
 	Err    error
+	// Failures counts the failed fetches an EventFetchRecovered ends.
+	Failures int
 
 	// Decisions only.
 	Reason   string
@@ -134,7 +148,68 @@ func (f ObserverFunc) Observe(e Event) { f(e) }
 // not meant for signatures by design, like Keycloak's encryption key); a
 // discovery document naming another issuer is logged at Error once, with
 // what to change.
-func (s *keySource) emit(events ...Event) {
+func (s *keySource) emit(events ...Event) { s.emitEvents(events, true) }
+
+// report emits the events of one fetch, with the log paced over a run of
+// failed fetches as outage.Tracker decides: the first failure (and the
+// stale keys it leaves) is logged in full, then at most one summary per
+// summaryEvery with the count, then the recovery, once, at Info. The
+// Observer hears every event.
+func (s *keySource) report(events []Event, tell outage.Report) {
+	s.emitEvents(events, tell.Kind == outage.First)
+	attrs := []slog.Attr{slog.String("issuer", s.issuer)}
+	switch tell.Kind {
+	case outage.Again:
+		attrs = append(attrs, slog.Int("failures", tell.Since), slog.Int("failures_total", tell.Failures), slog.Duration("since", tell.Lasted))
+		for _, e := range events {
+			switch e.Kind {
+			case EventFetchFailed:
+				attrs = append(attrs, slog.String("err", e.Err.Error()))
+			case EventStaleKeys:
+				attrs = append(attrs, slog.Int("keys", e.Keys), slog.Duration("age", e.Age))
+			}
+		}
+		if s.tel.log.Enabled(context.Background(), slog.LevelWarn) {
+			s.tel.log.LogAttrs(context.Background(), slog.LevelWarn, "bearer: issuer keys still cannot be fetched", attrs...)
+		}
+	case outage.Recovered:
+		var added, removed []string
+		keys := 0
+		for _, e := range events {
+			switch e.Kind {
+			case EventKeyAdded:
+				added = append(added, e.KeyID)
+			case EventKeyRemoved:
+				removed = append(removed, e.KeyID)
+			case EventFetchRecovered:
+				keys = e.Keys
+			}
+		}
+		failures := "failures"
+		if tell.Failures == 1 {
+			failures = "failure"
+		}
+		change := "keys unchanged"
+		if len(added)+len(removed) > 0 {
+			change = "keys changed"
+			for name, kids := range map[string][]string{"added": added, "removed": removed} {
+				if len(kids) > 0 {
+					sort.Strings(kids)
+					attrs = append(attrs, slog.Any(name, kids))
+				}
+			}
+		}
+		attrs = append(attrs, slog.Int("failures", tell.Failures), slog.Duration("outage", tell.Lasted), slog.Int("keys", keys))
+		if s.tel.log.Enabled(context.Background(), slog.LevelInfo) {
+			s.tel.log.LogAttrs(context.Background(), slog.LevelInfo,
+				fmt.Sprintf("bearer: issuer reachable again after %d %s, %s", tell.Failures, failures, change), attrs...)
+		}
+	}
+}
+
+// emitEvents is emit; logFailures false leaves failed fetches and stale
+// keys out of the log (a run of failures is summarised by report).
+func (s *keySource) emitEvents(events []Event, logFailures bool) {
 	for _, e := range events {
 		e.Issuer = s.issuer
 		level := slog.LevelDebug
@@ -149,8 +224,13 @@ func (s *keySource) emit(events ...Event) {
 			}
 		}
 		quiet := false
-		if e.Kind == EventKeySkipped {
+		switch e.Kind {
+		case EventKeySkipped:
 			_, quiet = s.skipped.LoadOrStore(e.KeyID+"\x00"+e.Err.Error(), true)
+		case EventFetchFailed, EventStaleKeys:
+			quiet = !logFailures
+		case EventFetchRecovered:
+			quiet = true // report says it
 		}
 		var mismatch *issuerMismatchError
 		if e.Kind == EventFetchFailed && errors.As(e.Err, &mismatch) {

@@ -251,6 +251,9 @@ func TestCacheHeadersSetTheRefreshTime(t *testing.T) {
 	}{
 		{"max-age", http.Header{"Cache-Control": {"public, max-age=600"}}, 540 * time.Second, 660 * time.Second},
 		{"s-maxage", http.Header{"Cache-Control": {"s-maxage=120"}}, 108 * time.Second, 132 * time.Second},
+		{"max-age less the Age a cache held it", http.Header{"Cache-Control": {"max-age=600"}, "Age": {"480"}}, 108 * time.Second, 132 * time.Second},
+		{"an Age past max-age: the least", http.Header{"Cache-Control": {"max-age=600"}, "Age": {"900"}}, 27 * time.Second, 33 * time.Second},
+		{"a malformed Age is none", http.Header{"Cache-Control": {"max-age=600"}, "Age": {"-5"}}, 540 * time.Second, 660 * time.Second},
 		{"Expires", http.Header{"Expires": {"EXPIRES"}}, 54 * time.Minute, 66 * time.Minute},
 		{"none: the default", nil, 270 * time.Second, 330 * time.Second},
 		{"no-cache: the default", http.Header{"Cache-Control": {"no-cache"}}, 270 * time.Second, 330 * time.Second},

@@ -58,11 +58,25 @@ func (e *statusError) Error() string {
 // getDocument fetches url and returns its body, bounded in size, and its
 // headers.
 func getDocument(ctx context.Context, client *http.Client, url string) ([]byte, http.Header, error) {
+	return fetchDocument(ctx, client, url, false)
+}
+
+// fetchDocument is getDocument; fresh asks every cache on the way (a CDN in
+// front of the issuer, a caching proxy or transport) to revalidate with
+// the issuer rather than answer from what it stored (RFC 9111 §5.2.1.4):
+// a refetch for a kid the last set lacked must see the issuer's current
+// set. No conditional request is ever sent, so a 304 is refused like any
+// other answer that is not 200.
+func fetchDocument(ctx context.Context, client *http.Client, url string, fresh bool) ([]byte, http.Header, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, nil, err
 	}
 	req.Header.Set("Accept", "application/json")
+	if fresh {
+		req.Header.Set("Cache-Control", "no-cache")
+		req.Header.Set("Pragma", "no-cache") // HTTP/1.0 caches
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return nil, nil, err

@@ -17,12 +17,18 @@ const (
 )
 
 // freshFor reads how long a JWKS answer may be used from its Cache-Control
-// max-age (or s-maxage), else its Expires, else def. no-store and no-cache,
-// which a key cache cannot honour per request, also mean def. The result is clamped
-// and jittered by ±10% so that a fleet of verifiers does not refresh in
-// step.
+// max-age (or s-maxage) less its Age (how long a cache on the way held it,
+// RFC 9111 §4.2.3), else its Expires, else def. no-store and no-cache,
+// which a key cache cannot honour per request, also mean def. The result
+// is clamped and jittered by ±10% so that a fleet of verifiers does not
+// refresh in step.
 func freshFor(h http.Header, now time.Time, def time.Duration) time.Duration {
 	d, ok := maxAge(h.Get("Cache-Control"))
+	if ok {
+		if age, err := strconv.ParseInt(h.Get("Age"), 10, 64); err == nil && age > 0 {
+			d -= time.Duration(min(age, int64(maxRefresh/time.Second))) * time.Second
+		}
+	}
 	if !ok {
 		if exp, err := http.ParseTime(h.Get("Expires")); err == nil {
 			d, ok = exp.Sub(now), true

@@ -166,6 +166,13 @@ func FuzzParseJWKS(f *testing.F) {
 			if _, private := entry["d"]; private && set.byID[str(entry["kid"])] != nil {
 				t.Fatal("kept a private key")
 			}
+			if k := set.byID[str(entry["kid"])]; k != nil {
+				iss := entry["issuer"]
+				named := iss != nil // null names no issuer
+				if s, _ := iss.(string); named && (s == "" || k.issuer != s) || !named && k.issuer != "" {
+					t.Fatalf("kept issuer %q for an entry whose issuer member is %#v", k.issuer, iss)
+				}
+			}
 		}
 	})
 }

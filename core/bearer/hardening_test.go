@@ -26,7 +26,7 @@ func TestClaimsAreBoundToTheirVerifier(t *testing.T) {
 	vA := newVerifier(t, issA, func(c *bearer.Config) { c.Audiences = []string{"public-api"} })
 	vB := newVerifier(t, issB, func(c *bearer.Config) { c.Audiences = []string{"admin-api"} })
 	tokA := issA.MustMint(t, map[string]any{"scope": "admin"})
-	claimsA, err := vA.Verify(bg, tokA)
+	claimsA, err := vA.Check(bg, withAuth("Bearer "+tokA)) // as a middleware stores them
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,6 +48,17 @@ func TestClaimsAreBoundToTheirVerifier(t *testing.T) {
 	copied.Scopes = []string{"admin", "root"}
 	_, err = vA.Check(bearer.NewContext(bg, &copied), withAuth(), bearer.RequireScope("root"))
 	wantRefusal(t, err, bearer.ErrMissingToken, 401)
+
+	// The copies handed to the application vouch for nothing either, even
+	// unchanged: only what Check returned stands for the token.
+	verified, _ := vA.Verify(bg, tokA)
+	fromCtx, _ := bearer.FromContext(ctx)
+	for name, c := range map[string]*bearer.Claims{"Verify's": verified, "FromContext's": fromCtx, "a clone": claimsA.Clone()} {
+		_, err = vA.Check(bearer.NewContext(bg, c), withAuth(), bearer.RequireScope("admin"))
+		if !errors.Is(err, bearer.ErrMissingToken) {
+			t.Errorf("%s copy in a context: %v; want the request's own token verified", name, err)
+		}
+	}
 }
 
 // A member name repeated in the claims or the header would be read as its
@@ -83,7 +94,7 @@ func TestRepeatedMembersAreRefused(t *testing.T) {
 }
 
 // Header and claim names are case-sensitive (RFC 7515 §4, RFC 8259 §8.3):
-// "ALG" is not "alg", and Decode reads the members that were checked.
+// "ALG" is not "alg", and Typed reads the members that were checked.
 func TestMemberNamesAreCaseSensitive(t *testing.T) {
 	iss := newIssuer(t, bearertest.WithKeysFor("EdDSA"))
 	v := newVerifier(t, iss)
@@ -104,15 +115,16 @@ func TestMemberNamesAreCaseSensitive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var decoded struct {
+	type app struct {
 		Iss   string `json:"iss"`
 		Scope string `json:"scope"`
 	}
-	if err := c.Decode(&decoded); err != nil {
+	decoded, err := bearer.Typed[app](c)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if decoded.Iss != iss.URL() || decoded.Scope != "" || c.HasScope("admin") {
-		t.Fatalf("decoded %+v, scopes %v: Decode must read the exact members that were checked", decoded, c.Scopes)
+		t.Fatalf("decoded %+v, scopes %v: Typed must read the exact members that were checked", decoded, c.Scopes)
 	}
 }
 

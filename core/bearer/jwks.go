@@ -22,8 +22,19 @@ const minRSABits = 2048
 type publicKey struct {
 	id  string
 	alg string // the JWK's alg, or "" when the issuer does not name one (Entra)
-	key crypto.PublicKey
-	rsa *rsakey.Key // an RSA key prepared for verification
+	// issuer is the JWK's issuer member, which Entra's shared key sets
+	// give each key (see checkKeyIssuer); "" when it names none.
+	issuer string
+	key    crypto.PublicKey
+	rsa    *rsakey.Key // an RSA key prepared for verification
+}
+
+// same reports whether k and o are one key: the same material, for the
+// same algorithm and issuer. A kid that a new set gives to another key
+// is another key.
+func (k *publicKey) same(o *publicKey) bool {
+	type equaler interface{ Equal(crypto.PublicKey) bool }
+	return k.alg == o.alg && k.issuer == o.issuer && k.key.(equaler).Equal(o.key)
 }
 
 // keySet is an immutable snapshot of the issuer's signing keys.
@@ -64,14 +75,27 @@ func (s *keySet) lookup(kid string, a *algorithm) (*publicKey, bool) {
 
 // holds reports whether the set still has the key pub under kid (or, for a
 // key without kid, anywhere among those without).
-func (s *keySet) holds(kid string, pub crypto.PublicKey) bool {
-	type equaler interface{ Equal(crypto.PublicKey) bool }
+func (s *keySet) holds(kid string, pub *publicKey) bool {
+	if s == nil {
+		return false
+	}
 	if kid != "" {
 		k := s.byID[kid]
-		return k != nil && k.key.(equaler).Equal(pub)
+		return k != nil && k.same(pub)
 	}
 	for _, k := range s.noKid {
-		if k.key.(equaler).Equal(pub) {
+		if k.same(pub) {
+			return true
+		}
+	}
+	return false
+}
+
+// takenAway reports whether next lacks a key of s: dropped, or its kid
+// given to another key.
+func (s *keySet) takenAway(next *keySet) bool {
+	for k := range s.all() {
+		if !next.holds(k.id, k) {
 			return true
 		}
 	}
@@ -82,6 +106,9 @@ func (s *keySet) holds(kid string, pub crypto.PublicKey) bool {
 // every token that names no kid.
 func (s *keySet) all() iter.Seq[*publicKey] {
 	return func(yield func(*publicKey) bool) {
+		if s == nil {
+			return
+		}
 		for _, k := range s.noKid {
 			if !yield(k) {
 				return
@@ -98,6 +125,7 @@ func (s *keySet) all() iter.Seq[*publicKey] {
 // jwkMeta holds the JWK members go-jose does not interpret.
 type jwkMeta struct {
 	KeyOps []string `json:"key_ops"`
+	Issuer *string  `json:"issuer"` // Entra: the issuer whose tokens the key signs
 }
 
 // skippedKey records why one published key was not taken.
@@ -178,6 +206,11 @@ func parseJWK(raw json.RawMessage) (*publicKey, error) {
 		return k, fmt.Errorf("key_ops %v does not include verify", meta.KeyOps)
 	case !jwk.IsPublic():
 		return k, fmt.Errorf("the issuer published private key material")
+	case meta.Issuer != nil && *meta.Issuer == "":
+		return k, fmt.Errorf("issuer member is empty")
+	}
+	if meta.Issuer != nil {
+		k.issuer = *meta.Issuer
 	}
 	if k.alg != "" {
 		a, ok := algorithms[k.alg]

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/bouncer-go/bouncer/core/internal/outage"
 )
 
 // keySource keeps the issuer's current key set. Tokens are checked against
@@ -20,10 +22,15 @@ import (
 // Three things start a fetch: no keys held (retried with backoff up to one
 // second, so requests notice an issuer's return within a second), a token
 // with an unknown kid (at most once per cooldown, so forged kids cannot
-// flood the issuer, yet a key published before a refetch is found by it),
-// and keys past their refresh time (in the background: requests go on with
-// the keys held). A failed refresh keeps the last good keys, up to maxStale
-// past their refresh time.
+// flood the issuer, yet a key published before a refetch is found by it;
+// such a refetch bypasses HTTP caches), and keys past their refresh time
+// (in the background: requests go on with the keys held). A failed refresh
+// keeps the last good keys, up to maxStale past their refresh time.
+//
+// The refresh is noticed by whatever request comes first after its time,
+// a cache hit included (see dueAt): no timer runs, so a verifier nobody
+// uses fetches nothing and leaves nothing behind, and the schedule follows
+// the configured clock.
 type keySource struct {
 	client   *http.Client
 	issuer   string        // the issuer discovery must name (a template's literal form)
@@ -46,6 +53,21 @@ type keySource struct {
 	// without locking that the keys are fresh.
 	refreshAt atomic.Int64
 	expireAt  atomic.Int64
+	// dueAt (Unix nanoseconds) is when the key set next needs a look: the
+	// earliest a refresh may start (its refresh time, or the next retry
+	// after a failed one), or its expiry, whichever comes first. Before
+	// it, requests and cache hits pay this one atomic load; after it, they
+	// take the lock to start the refresh (see start), which moves dueAt on.
+	dueAt atomic.Int64
+	// gen counts the key sets that took a key away (dropped it, or gave
+	// its kid to another key). A verdict is cached only if gen did not
+	// move while its token was being judged: a key set that removes a key
+	// purges the cache, and a verdict put after the purge must not stand.
+	gen atomic.Uint64
+
+	// ctx is the parent of every fetch; close cancels it.
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	mu        sync.Mutex
 	jwksURL   string        // configured, or found by discovery
@@ -56,6 +78,8 @@ type keySource struct {
 	wait      time.Duration // least time before the next fetch after a failure
 	lastErr   error         // why the last fetch failed
 	inflight  chan struct{} // closed when the running fetch ends
+	closed    bool          // no more fetches start
+	outage    outage.Tracker
 }
 
 const (
@@ -81,13 +105,15 @@ func (s *keySource) key(ctx context.Context, kid string, a *algorithm) (*publicK
 	if set == nil || now >= s.expireAt.Load() {
 		return s.keyCold(ctx, kid, a)
 	}
-	if now >= s.refreshAt.Load() {
-		s.start(s.refreshDue)
+	if now >= s.dueAt.Load() {
+		s.start(s.refreshDue, false)
 	}
 	if k, ok := set.lookup(kid, a); ok {
 		return k, nil
 	}
-	if !s.sync(ctx, s.cooldownOver) {
+	// The kid may be a key published since the last fetch: ask the issuer
+	// itself, not a cache in front of it that may still hold the old set.
+	if !s.sync(ctx, s.cooldownOver, true) {
 		s.emit(Event{Kind: EventUnknownKeyThrottled, KeyID: kid})
 		return nil, errUnknownKey
 	}
@@ -110,7 +136,7 @@ func cancelled(err error) *Error {
 // keyCold serves a request while no usable keys are held: it fetches,
 // unless the last failure is too recent, and answers 503 if that fails.
 func (s *keySource) keyCold(ctx context.Context, kid string, a *algorithm) (*publicKey, *Error) {
-	s.sync(ctx, s.backoffOver)
+	s.sync(ctx, s.backoffOver, false)
 	set := s.keys.Load()
 	if set == nil || s.now().UnixNano() >= s.expireAt.Load() {
 		if err := ctx.Err(); err != nil {
@@ -133,7 +159,7 @@ func (s *keySource) ready(ctx context.Context) error {
 	if s.keys.Load() != nil && s.now().UnixNano() < s.expireAt.Load() {
 		return nil
 	}
-	s.sync(ctx, func(time.Time) bool { return true })
+	s.sync(ctx, func(time.Time) bool { return true }, false)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -184,10 +210,18 @@ func (s *keySource) refreshDue(now time.Time) bool {
 	return now.UnixNano() >= s.refreshAt.Load() && s.cooldownOver(now)
 }
 
+// nextDue is what dueAt should say for the keys held: the earliest time
+// refreshDue can hold, or their expiry if sooner.
+func (s *keySource) nextDue() int64 {
+	retry := addNanos(s.attemptAt, max(s.cooldown, s.backoff()))
+	return min(max(s.refreshAt.Load(), retry), s.expireAt.Load())
+}
+
 // sync joins the fetch in flight, or starts one if due says so, and waits
 // for it or for ctx. It reports whether there was a fetch to wait for.
-func (s *keySource) sync(ctx context.Context, due func(time.Time) bool) bool {
-	done := s.start(due)
+// fresh asks a new fetch to bypass HTTP caches.
+func (s *keySource) sync(ctx context.Context, due func(time.Time) bool, fresh bool) bool {
+	done := s.start(due, fresh)
 	if done == nil {
 		return false
 	}
@@ -198,36 +232,69 @@ func (s *keySource) sync(ctx context.Context, due func(time.Time) bool) bool {
 	return true
 }
 
-func (s *keySource) start(due func(time.Time) bool) <-chan struct{} {
+// start returns the fetch in flight, or starts one if due says so, or
+// returns nil. Either way dueAt is moved on, so that requests and cache
+// hits do not come back to the lock before something can change.
+func (s *keySource) start(due func(time.Time) bool, fresh bool) <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.inflight != nil {
 		return s.inflight
 	}
+	held := s.keys.Load() != nil
+	if s.closed {
+		if held {
+			s.dueAt.Store(s.expireAt.Load()) // nothing to start before the keys expire
+		}
+		return nil
+	}
 	now := s.now()
 	if !due(now) {
+		if held {
+			s.dueAt.Store(s.nextDue())
+		}
 		return nil
 	}
 	s.inflight = make(chan struct{})
 	s.attemptAt = now
-	go s.fetch(s.inflight, s.jwksURL)
+	if held {
+		s.dueAt.Store(s.expireAt.Load()) // record sets it when the fetch ends
+	}
+	go s.fetch(s.inflight, s.jwksURL, fresh)
 	return s.inflight
 }
 
-// fetch runs one fetch and records its outcome; events are emitted after
-// the lock is released and before waiters are woken.
-func (s *keySource) fetch(done chan struct{}, jwksURL string) {
+// heldUsable is the slow path of a cache hit that finds dueAt passed: it
+// starts the refresh that is due, without waiting for it, and reports
+// whether the keys held may still be used (they have not outlived
+// MaxStale).
+func (s *keySource) heldUsable() bool {
+	s.start(s.refreshDue, false)
+	return s.now().UnixNano() < s.expireAt.Load()
+}
+
+// fetch runs one fetch and records its outcome. Tokens of keys that left
+// the set are forgotten (onChange) before events are reported, and both
+// happen before waiters are woken.
+func (s *keySource) fetch(done chan struct{}, jwksURL string, fresh bool) {
 	defer close(done)
-	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+	ctx, cancel := context.WithTimeout(s.ctx, s.timeout)
 	defer cancel()
-	res := s.load(ctx, jwksURL)
-	s.emit(s.record(res)...)
+	res := s.load(ctx, jwksURL, fresh)
+	if s.ctx.Err() != nil { // closed: nobody waits for this outcome
+		s.mu.Lock()
+		s.inflight = nil
+		s.mu.Unlock()
+		return
+	}
+	events, tell := s.record(res)
 	if res.err == nil && s.onChange != nil {
 		s.onChange(res.set)
 	}
+	s.report(events, tell)
 }
 
-func (s *keySource) record(res loadResult) []Event {
+func (s *keySource) record(res loadResult) ([]Event, outage.Report) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.inflight = nil
@@ -239,20 +306,25 @@ func (s *keySource) record(res loadResult) []Event {
 	}
 	events := res.skipped
 	now := s.now()
+	old := s.keys.Load()
 	if res.err != nil {
 		s.failures++
 		s.wait = retryWait(s.failures, retryAfterOf(res.err))
 		s.lastErr = res.err
 		events = append(events, Event{Kind: EventFetchFailed, Err: res.err})
-		if old := s.keys.Load(); old != nil {
+		if old != nil {
 			if age := now.Sub(time.Unix(0, s.refreshAt.Load())); age > 0 {
 				events = append(events, Event{Kind: EventStaleKeys, Age: age, Keys: old.len()})
 			}
+			s.dueAt.Store(s.nextDue())
 		}
-		return events
+		return events, s.outage.Fail(now)
 	}
-	events = append(events, diffKeys(s.keys.Load(), res.set)...)
+	events = append(events, diffKeys(old, res.set)...)
 	s.keys.Store(res.set)
+	if old.takenAway(res.set) {
+		s.gen.Add(1) // after the store: see Verifier.rememberVerified
+	}
 	s.fetchedAt = now
 	s.failures = 0
 	s.wait = 0
@@ -260,9 +332,27 @@ func (s *keySource) record(res loadResult) []Event {
 	fresh := freshFor(res.header, now, s.maxAge)
 	s.refreshAt.Store(addNanos(now, fresh))
 	s.expireAt.Store(addNanos(now, fresh+s.maxStale))
+	s.dueAt.Store(s.nextDue())
+	tell := s.outage.Succeed(now)
+	if tell.Kind == outage.Recovered {
+		events = append(events, Event{Kind: EventFetchRecovered, Failures: tell.Failures, Age: tell.Lasted, Keys: res.set.len()})
+	}
 	return append(events,
 		Event{Kind: EventFetchSucceeded, Keys: res.set.len()},
-		Event{Kind: EventRefreshScheduled, Next: fresh})
+		Event{Kind: EventRefreshScheduled, Next: fresh}), tell
+}
+
+// close stops fetching: a fetch in flight is cancelled and waited for, and
+// none starts afterwards.
+func (s *keySource) close() {
+	s.mu.Lock()
+	s.closed = true
+	done := s.inflight
+	s.mu.Unlock()
+	s.cancel()
+	if done != nil {
+		<-done
+	}
 }
 
 type loadResult struct {
@@ -275,8 +365,8 @@ type loadResult struct {
 }
 
 // load runs discovery when the JWKS URL is not yet known, then reads the
-// key set.
-func (s *keySource) load(ctx context.Context, jwksURL string) (res loadResult) {
+// key set; fresh bypasses HTTP caches.
+func (s *keySource) load(ctx context.Context, jwksURL string, fresh bool) (res loadResult) {
 	if jwksURL == "" {
 		md, err := discover(ctx, s.client, s.location, s.issuer)
 		if err != nil {
@@ -290,7 +380,7 @@ func (s *keySource) load(ctx context.Context, jwksURL string) (res loadResult) {
 		res.err = fmt.Errorf("jwks_uri: %w", err)
 		return res
 	}
-	body, header, err := getDocument(ctx, s.client, jwksURL)
+	body, header, err := fetchDocument(ctx, s.client, jwksURL, fresh)
 	if err != nil {
 		res.err = fmt.Errorf("jwks: %w", err)
 		return res
@@ -337,6 +427,7 @@ func (s *keySource) useStatic(body []byte) error {
 	s.fetchedAt = s.now()
 	s.refreshAt.Store(math.MaxInt64)
 	s.expireAt.Store(math.MaxInt64)
+	s.dueAt.Store(math.MaxInt64)
 	return nil
 }
 
@@ -366,18 +457,20 @@ func (s *keySource) introspectionURL(ctx context.Context) (string, error) {
 	return md.IntrospectionURL, nil
 }
 
+// diffKeys reports the keys that left old and those that joined next. A
+// kid given to another key is both: the old key removed, the new added.
 func diffKeys(old, next *keySet) []Event {
 	var events []Event
-	for id := range next.byID {
-		if old == nil || old.byID[id] == nil {
-			events = append(events, Event{Kind: EventKeyAdded, KeyID: id})
-		}
-	}
 	if old != nil {
-		for id := range old.byID {
-			if next.byID[id] == nil {
+		for id, k := range old.byID {
+			if !next.holds(id, k) {
 				events = append(events, Event{Kind: EventKeyRemoved, KeyID: id})
 			}
+		}
+	}
+	for id, k := range next.byID {
+		if old == nil || !old.holds(id, k) {
+			events = append(events, Event{Kind: EventKeyAdded, KeyID: id})
 		}
 	}
 	return events

@@ -2,9 +2,11 @@ package bearer
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -17,17 +19,20 @@ const WellKnownMetadataPath = "/.well-known/oauth-protected-resource"
 // issuers it trusts, which scopes it knows and how to send tokens. The
 // Model Context Protocol requires it of every MCP server over HTTP.
 //
-// Serve it with ServeHTTP (or an adapter's Metadata handler) at Path, and
-// set Config.ResourceMetadata to URL so that every 401 and 403 challenge
-// points to it. Resource is configured, never taken from a request's Host
-// header. Members without a value are left out, as §2 requires.
+// Build it with NewResourceMetadata from the resource identifier and the
+// issuers' configurations, before the verifier: set Config.ResourceMetadata
+// (or MultiConfig.ResourceMetadata) to URL, so that every 401 and 403
+// challenge points to it, then serve it with ServeHTTP (or an adapter's
+// Metadata handler) at Path. Resource is configured, never taken from a
+// request's Host header. Members without a value are left out, as §2
+// requires.
 type ResourceMetadata struct {
 	// Resource is this API's resource identifier, an https URL (http on
 	// loopback hosts) without query or fragment, e.g.
 	// "https://api.example.com" or "https://api.example.com/country".
 	Resource string `json:"resource"`
 	// AuthorizationServers are the issuers whose tokens the API accepts:
-	// see Verifier.AuthorizationServers.
+	// see NewResourceMetadata.
 	AuthorizationServers []string `json:"authorization_servers,omitempty"`
 	// ScopesSupported are the scopes the API's routes require: see
 	// ScopesOf.
@@ -40,38 +45,86 @@ type ResourceMetadata struct {
 	ResourceDocumentation string `json:"resource_documentation,omitempty"`
 }
 
-// NewResourceMetadata is the metadata of the API resource guarded by c,
-// with the authorization servers c trusts and the bearer methods it
-// accepts; scopes, names and documentation are for the caller to add.
-func NewResourceMetadata(resource string, c Checker) (*ResourceMetadata, error) {
+// NewResourceMetadata is the metadata of the API whose resource identifier
+// is resource, guarded by a verifier of issuers, configured as for New (one
+// Config) or NewMulti (MultiConfig.Issuers): the authorization servers they
+// trust and the bearer methods the first one accepts (as a MultiVerifier
+// reads requests). Scopes, names and documentation are for the caller to
+// add. It needs no verifier, so the verifier can name its URL:
+//
+//	cfg := bearer.Config{Issuer: "https://sso.example.com/realms/services", Audiences: []string{"country-api"}}
+//	md, err := bearer.NewResourceMetadata("https://api.example.com/country", cfg)
+//	cfg.ResourceMetadata = md.URL()
+//	v, err := bearer.New(cfg)
+//
+// An issuer's authorization server is its Issuer; for an issuer template
+// (see TenantPlaceholder), the issuer of each tenant of Config.Tenants, or
+// without Tenants the tenant-independent issuer its metadata is read from
+// (see Config.DiscoveryTenant).
+func NewResourceMetadata(resource string, issuers ...Config) (*ResourceMetadata, error) {
 	m := &ResourceMetadata{Resource: resource, BearerMethodsSupported: []string{"header"}}
-	var first *Verifier
-	switch c := c.(type) {
-	case *Verifier:
-		first = c
-		m.AuthorizationServers = c.AuthorizationServers()
-	case *MultiVerifier:
-		first = c.members[0]
-		m.AuthorizationServers = c.AuthorizationServers()
+	if _, err := m.url(); err != nil {
+		return nil, err
 	}
-	if first != nil {
-		if first.allowForm {
+	for i, cfg := range issuers {
+		as, err := authorizationServers(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("bearer: issuer %d: %w", i, err)
+		}
+		for _, s := range as {
+			if !slices.Contains(m.AuthorizationServers, s) {
+				m.AuthorizationServers = append(m.AuthorizationServers, s)
+			}
+		}
+	}
+	if len(issuers) > 0 {
+		if issuers[0].AllowFormToken {
 			m.BearerMethodsSupported = append(m.BearerMethodsSupported, "body")
 		}
-		if first.allowQuery {
+		if issuers[0].AllowQueryToken {
 			m.BearerMethodsSupported = append(m.BearerMethodsSupported, "query")
 		}
-	}
-	if _, err := m.URL(); err != nil {
-		return nil, err
 	}
 	return m, nil
 }
 
-// URL is where the metadata is served: the well-known path inserted
-// between the host and the path of Resource (RFC 9728 §3.1), a final slash
-// of the path dropped.
-func (m *ResourceMetadata) URL() (string, error) {
+// authorizationServers are the issuers a Verifier of cfg accepts tokens
+// from, as RFC 9728 names them.
+func authorizationServers(cfg Config) ([]string, error) {
+	switch {
+	case cfg.Issuer == "":
+		return nil, errors.New("Config.Issuer is required")
+	case !strings.Contains(cfg.Issuer, TenantPlaceholder):
+		if len(cfg.Tenants) > 0 {
+			return nil, fmt.Errorf("Config.Tenants needs an Issuer template with %s", TenantPlaceholder)
+		}
+		return []string{cfg.Issuer}, nil
+	}
+	rule, err := newTenantRule(cfg.Issuer, cfg.Tenants)
+	if err != nil {
+		return nil, err
+	}
+	if len(rule.allowed) == 0 {
+		return []string{discoveryIssuer(cfg.Issuer, orDefault(cfg.DiscoveryTenant, "common"))}, nil
+	}
+	out := make([]string, 0, len(rule.allowed))
+	for _, t := range rule.allowed {
+		out = append(out, strings.Replace(cfg.Issuer, TenantPlaceholder, t, 1))
+	}
+	return out, nil
+}
+
+// URL is where the metadata is served, for Config.ResourceMetadata: the
+// well-known path inserted between the host and the path of Resource
+// (RFC 9728 §3.1), a final slash of the path dropped. It is "" when
+// Resource is not a resource identifier NewResourceMetadata accepts.
+func (m *ResourceMetadata) URL() string {
+	u, _ := m.url()
+	return u
+}
+
+// url is URL, saying what is wrong with Resource.
+func (m *ResourceMetadata) url() (string, error) {
 	u, err := url.Parse(m.Resource)
 	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return "", fmt.Errorf("bearer: resource %q is not an absolute URL without query or fragment", m.Resource)
@@ -122,32 +175,4 @@ func (m *ResourceMetadata) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(resp.Status)
 	_, _ = w.Write(resp.Body)
-}
-
-// AuthorizationServers are the issuers this Verifier accepts tokens from,
-// for ResourceMetadata: its issuer, or for an issuer template the issuer
-// of each allowed tenant, or else the tenant-independent one its metadata
-// is read from (see Config.DiscoveryTenant).
-func (v *Verifier) AuthorizationServers() []string {
-	if v.tenants == nil {
-		return []string{v.issuer}
-	}
-	if len(v.tenants.allowed) == 0 {
-		return []string{v.keys.location}
-	}
-	out := make([]string, 0, len(v.tenants.allowed))
-	for _, t := range v.tenants.allowed {
-		out = append(out, strings.Replace(v.issuer, TenantPlaceholder, t, 1))
-	}
-	return out
-}
-
-// AuthorizationServers are the issuers of all this MultiVerifier's
-// issuers (see Verifier.AuthorizationServers).
-func (m *MultiVerifier) AuthorizationServers() []string {
-	var out []string
-	for _, v := range m.members {
-		out = append(out, v.AuthorizationServers()...)
-	}
-	return out
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // MultiConfig configures a MultiVerifier.
@@ -54,6 +55,7 @@ type MultiVerifier struct {
 	cache     *tokenCache
 	headers   headerCache
 	tel       *telemetry
+	closeOnce sync.Once
 }
 
 // NewMulti builds a MultiVerifier. Like New, it fetches nothing.
@@ -88,8 +90,7 @@ func NewMulti(cfg MultiConfig) (*MultiVerifier, error) {
 		m.members = append(m.members, v)
 		m.maxBytes = max(m.maxBytes, v.maxBytes)
 	}
-	m.tel = &telemetry{log: m.members[0].tel.log, observer: m.members[0].tel.observer, issuer: strings.Join(m.Issuers(), " ")}
-	m.tel.clock = m.members[0].nowNanos
+	m.tel = newTelemetry(m.members[0].tel.log, m.members[0].tel.observer, strings.Join(m.Issuers(), " "))
 	m.realm = cfg.Realm
 	if m.realm == "" {
 		m.realm = m.members[0].realm
@@ -104,6 +105,19 @@ func NewMulti(cfg MultiConfig) (*MultiVerifier, error) {
 	return m, nil
 }
 
+// Close closes every issuer's Verifier (see Verifier.Close) and writes the
+// summary of the MultiVerifier's own refusals not yet logged. It is safe
+// to call more than once; it returns nil.
+func (m *MultiVerifier) Close() error {
+	m.closeOnce.Do(func() {
+		for _, v := range m.members {
+			_ = v.Close()
+		}
+		m.tel.close()
+	})
+	return nil
+}
+
 // Issuers are the issuers trusted, templates as configured.
 func (m *MultiVerifier) Issuers() []string {
 	out := make([]string, 0, len(m.members))
@@ -113,7 +127,8 @@ func (m *MultiVerifier) Issuers() []string {
 	return out
 }
 
-// Verify checks a token with the Verifier of the issuer it names.
+// Verify checks a token with the Verifier of the issuer it names. The
+// claims are the caller's own copy (see Claims).
 func (m *MultiVerifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	tr := m.tel.begin()
 	c, e, ok := m.cached(ctx, token, &tr)
@@ -123,7 +138,7 @@ func (m *MultiVerifier) Verify(ctx context.Context, token string) (*Claims, erro
 	if e == nil {
 		e = checkBinding(c, presentation{})
 	}
-	return decided(ctx, m.tel, &tr, c, e)
+	return own(decided(ctx, m.tel, &tr, c, e))
 }
 
 // verify judges a token that the cache of judged tokens did not answer
@@ -183,11 +198,12 @@ func (m *MultiVerifier) owner(c *Claims) *Verifier {
 }
 
 // VerifyRequest finds the token in r, as the first issuer's Verifier reads
-// requests (Config.TokenHeader, AllowQueryToken…), and verifies it.
+// requests (Config.TokenHeader, AllowQueryToken…), and verifies it. The
+// claims are the caller's own copy (see Claims).
 func (m *MultiVerifier) VerifyRequest(ctx context.Context, r Request) (*Claims, error) {
 	tr := m.tel.begin()
 	c, e := m.verifyRequest(ctx, r, &tr)
-	return decided(ctx, m.tel, &tr, c, e)
+	return own(decided(ctx, m.tel, &tr, c, e))
 }
 
 func (m *MultiVerifier) verifyRequest(ctx context.Context, r Request, tr *trace) (*Claims, *Error) {
@@ -213,10 +229,11 @@ func (m *MultiVerifier) cached(ctx context.Context, tok string, tr *trace) (*Cla
 }
 
 // Check is Verifier.Check for several issuers: claims in ctx are reused
-// only when one of this MultiVerifier's issuers produced them.
+// only when one of this MultiVerifier's issuers produced them. Like
+// Verifier.Check's, the claims it returns are shared, for NewContext.
 func (m *MultiVerifier) Check(ctx context.Context, r Request, policies ...Policy) (*Claims, error) {
 	tr := m.tel.begin()
-	c, ok := FromContext(ctx)
+	c, ok := fromContext(ctx)
 	if !ok || !slices.ContainsFunc(m.members, c.verifiedBy) {
 		var e *Error
 		if c, e = m.verifyRequest(ctx, r, &tr); e != nil {

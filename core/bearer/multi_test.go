@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -103,7 +104,11 @@ func TestTenantTemplate(t *testing.T) {
 	)
 	iss := newIssuer(t, bearertest.WithTenants())
 	v := newVerifier(t, iss, func(c *bearer.Config) { c.Tenants = []string{contoso, fabrikam} })
-	if got := v.AuthorizationServers(); len(got) != 2 || got[0] != iss.TenantIssuer(contoso) {
+	md, err := bearer.NewResourceMetadata("https://api.example.com", bearer.Config{Issuer: iss.URL(), Tenants: []string{contoso, fabrikam}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := md.AuthorizationServers; len(got) != 2 || got[0] != iss.TenantIssuer(contoso) {
 		t.Fatalf("authorization servers %v", got)
 	}
 	for _, tid := range []string{contoso, fabrikam} {
@@ -176,14 +181,13 @@ func TestStaticKeys(t *testing.T) {
 
 func TestResourceMetadata(t *testing.T) {
 	iss := newIssuer(t)
-	v := newVerifier(t, iss, func(c *bearer.Config) { c.AllowFormToken = true })
-	md, err := bearer.NewResourceMetadata("https://api.example.com/country/", v)
+	md, err := bearer.NewResourceMetadata("https://api.example.com/country/", bearer.Config{Issuer: iss.URL(), AllowFormToken: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	md.ScopesSupported = bearer.ScopesOf(bearer.RequireScope("country.read"), bearer.Any(bearer.RequireAnyScope("country.write", "country.admin"), bearer.RequireRole("x")))
 	md.ResourceName = "Country API"
-	if u, _ := md.URL(); u != "https://api.example.com/.well-known/oauth-protected-resource/country" {
+	if u := md.URL(); u != "https://api.example.com/.well-known/oauth-protected-resource/country" {
 		t.Fatalf("URL %s", u)
 	}
 	var doc map[string]any
@@ -208,11 +212,41 @@ func TestResourceMetadata(t *testing.T) {
 	if resp := md.ResponseTo(http.MethodHead); resp.Status != 200 || string(resp.Body) != want {
 		t.Fatalf("HEAD answer %d %s", resp.Status, resp.Body)
 	}
-	if _, err := bearer.NewResourceMetadata("http://api.example.com", v); err == nil {
-		t.Fatal("a plain-http resource was accepted")
+	for _, bad := range []string{"http://api.example.com", "https://api.example.com/?x=1", "/country", ""} {
+		if _, err := bearer.NewResourceMetadata(bad); err == nil {
+			t.Errorf("resource %q was accepted", bad)
+		}
+		if u := (&bearer.ResourceMetadata{Resource: bad}).URL(); u != "" {
+			t.Errorf("resource %q has the URL %q", bad, u)
+		}
+	}
+	for name, cfg := range map[string]bearer.Config{
+		"no issuer":                  {},
+		"tenants without a template": {Issuer: iss.URL(), Tenants: []string{"contoso"}},
+		"a template twice":           {Issuer: "https://login.microsoftonline.com/{tenantid}/{tenantid}"},
+		"a tenant that is no id":     {Issuer: "https://login.microsoftonline.com/{tenantid}/v2.0", Tenants: []string{"a/b"}},
+	} {
+		if _, err := bearer.NewResourceMetadata("https://api.example.com", cfg); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
 	}
 
-	u, _ := md.URL()
+	// The issuers of a MultiVerifier, each once; bearer methods as the
+	// first reads requests.
+	several, err := bearer.NewResourceMetadata("https://api.example.com",
+		bearer.Config{Issuer: iss.URL(), AllowQueryToken: true},
+		bearer.Config{Issuer: "https://login.microsoftonline.com/{tenantid}/v2.0", Tenants: []string{"contoso", "fabrikam"}},
+		bearer.Config{Issuer: iss.URL(), AllowFormToken: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{iss.URL(), "https://login.microsoftonline.com/contoso/v2.0", "https://login.microsoftonline.com/fabrikam/v2.0"}; !slices.Equal(several.AuthorizationServers, want) ||
+		!slices.Equal(several.BearerMethodsSupported, []string{"header", "query"}) {
+		t.Fatalf("authorization servers %v, bearer methods %v", several.AuthorizationServers, several.BearerMethodsSupported)
+	}
+
+	// Built before the verifier, the metadata is named in its challenges.
+	u := md.URL()
 	withMD := newVerifier(t, iss, func(c *bearer.Config) { c.ResourceMetadata = u })
 	for _, tc := range []struct {
 		token string
@@ -285,11 +319,11 @@ func TestTemplateAuthorizationServer(t *testing.T) {
 		{"https://login.microsoftonline.com/{tenantid}/v2.0", "organizations", "https://login.microsoftonline.com/organizations/v2.0"},
 		{"https://sts.windows.net/{tenantid}/", "", "https://login.microsoftonline.com/common"},
 	} {
-		v, err := bearer.New(bearer.Config{Issuer: tc.issuer, DiscoveryTenant: tc.tenant, Audiences: []string{"a"}, Logger: quiet})
+		md, err := bearer.NewResourceMetadata("https://api.example.com", bearer.Config{Issuer: tc.issuer, DiscoveryTenant: tc.tenant})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := v.AuthorizationServers(); len(got) != 1 || got[0] != tc.want {
+		if got := md.AuthorizationServers; len(got) != 1 || got[0] != tc.want {
 			t.Errorf("%s (%q): %v; want %s", tc.issuer, tc.tenant, got, tc.want)
 		}
 	}

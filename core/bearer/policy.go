@@ -10,6 +10,9 @@ import (
 // Policy decides whether verified claims grant access to a route. A refusal
 // should be an *Error from NewInsufficientScope (the Require functions build
 // them); any other error is treated as insufficient scope too.
+//
+// A Policy of your own is called with a copy of the claims of its own (see
+// Claims); the built-in ones read them in place.
 type Policy interface {
 	Authorize(c *Claims) error
 }
@@ -20,8 +23,8 @@ type PolicyFunc func(c *Claims) error
 // Authorize calls f(c).
 func (f PolicyFunc) Authorize(c *Claims) error { return f(c) }
 
-// scoped is a built-in policy that knows the scopes it asks for, for
-// ScopesOf.
+// scoped is a built-in policy: it reads the claims in place, never keeps or
+// changes them, and knows the scopes it asks for, for ScopesOf.
 type scoped struct {
 	PolicyFunc
 	scopes []string
@@ -56,7 +59,7 @@ func RequireScope(scopes ...string) Policy {
 // scopes.
 func RequireAnyScope(scopes ...string) Policy {
 	return scoped{scopes: scopes, PolicyFunc: func(c *Claims) error {
-		if slices.ContainsFunc(scopes, c.HasScope) {
+		if holdsAny(c.Scopes, scopes) {
 			return nil
 		}
 		return insufficient(scopes, "the token has none of the scopes %s", strings.Join(scopes, ", "))
@@ -66,49 +69,49 @@ func RequireAnyScope(scopes ...string) Policy {
 // RequireRole grants access when the token carries every one of roles
 // (Entra app roles, RFC 9068 roles, Keycloak realm roles).
 func RequireRole(roles ...string) Policy {
-	return PolicyFunc(func(c *Claims) error {
+	return scoped{PolicyFunc: func(c *Claims) error {
 		for _, r := range roles {
 			if !c.HasRole(r) {
 				return insufficient(nil, "the token lacks the role %s", r)
 			}
 		}
 		return nil
-	})
+	}}
 }
 
 // RequireAnyRole grants access when the token carries at least one of
 // roles.
 func RequireAnyRole(roles ...string) Policy {
-	return PolicyFunc(func(c *Claims) error {
-		if slices.ContainsFunc(roles, c.HasRole) {
+	return scoped{PolicyFunc: func(c *Claims) error {
+		if holdsAny(c.Roles, roles) {
 			return nil
 		}
 		return insufficient(nil, "the token has none of the roles %s", strings.Join(roles, ", "))
-	})
+	}}
 }
 
 // RequireClientRole grants access when the token carries every one of
 // roles for client in Keycloak's resource_access.
 func RequireClientRole(client string, roles ...string) Policy {
-	return PolicyFunc(func(c *Claims) error {
+	return scoped{PolicyFunc: func(c *Claims) error {
 		for _, r := range roles {
 			if !slices.Contains(c.ClientRoles[client], r) {
 				return insufficient(nil, "the token lacks the role %s of client %s", r, client)
 			}
 		}
 		return nil
-	})
+	}}
 }
 
 // RequireAnyClientRole grants access when the token carries at least one of
 // roles for client in Keycloak's resource_access.
 func RequireAnyClientRole(client string, roles ...string) Policy {
-	return PolicyFunc(func(c *Claims) error {
-		if slices.ContainsFunc(roles, func(r string) bool { return slices.Contains(c.ClientRoles[client], r) }) {
+	return scoped{PolicyFunc: func(c *Claims) error {
+		if holdsAny(c.ClientRoles[client], roles) {
 			return nil
 		}
 		return insufficient(nil, "the token has none of the roles %s of client %s", strings.Join(roles, ", "), client)
-	})
+	}}
 }
 
 // RequireScopeOrAppPermission grants access when the token carries any of
@@ -118,11 +121,22 @@ func RequireAnyClientRole(client string, roles ...string) Policy {
 // RequiredScopeOrAppPermission.
 func RequireScopeOrAppPermission(scopes, appPermissions []string) Policy {
 	return scoped{scopes: scopes, PolicyFunc: func(c *Claims) error {
-		if slices.ContainsFunc(scopes, c.HasScope) || slices.ContainsFunc(appPermissions, c.HasRole) {
+		if holdsAny(c.Scopes, scopes) || holdsAny(c.Roles, appPermissions) {
 			return nil
 		}
 		return insufficient(scopes, "the token has none of the scopes %v nor the app permissions %v", scopes, appPermissions)
 	}}
+}
+
+// holdsAny reports whether held has any of wanted. (slices.ContainsFunc
+// with a method value such as c.HasScope would allocate on every request.)
+func holdsAny(held, wanted []string) bool {
+	for _, w := range wanted {
+		if slices.Contains(held, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // All grants access when every policy does.
@@ -136,7 +150,7 @@ func Any(policies ...Policy) Policy {
 	return scoped{scopes: ScopesOf(policies...), PolicyFunc: func(c *Claims) error {
 		var scopes, why []string
 		for _, p := range policies {
-			err := p.Authorize(c)
+			err := authorizeOne(p, c)
 			if err == nil {
 				return nil
 			}
@@ -150,11 +164,21 @@ func Any(policies ...Policy) Policy {
 
 func authorize(c *Claims, policies []Policy) error {
 	for _, p := range policies {
-		if err := p.Authorize(c); err != nil {
+		if err := authorizeOne(p, c); err != nil {
 			return policyError(err)
 		}
 	}
 	return nil
+}
+
+// authorizeOne asks p about c: a built-in policy reads c in place, any
+// other gets a copy of its own, so that no policy of the application's can
+// change the claims kept for the token's next requests.
+func authorizeOne(p Policy, c *Claims) error {
+	if _, ok := p.(scoped); ok {
+		return p.Authorize(c)
+	}
+	return p.Authorize(c.Clone())
 }
 
 // policyError makes sure a custom policy's plain error still renders as a
@@ -167,9 +191,11 @@ func policyError(err error) *Error {
 	return &Error{Code: CodeInsufficientScope, Err: fmt.Errorf("%w: %w", ErrInsufficientScope, err), Description: "access denied by policy"}
 }
 
+// insufficient is a built-in policy's refusal. Its Scope is a copy: the
+// application may change the error it gets, but not the policy.
 func insufficient(scopes []string, format string, args ...any) *Error {
 	e := newError(CodeInsufficientScope, ErrInsufficientScope, format, args...)
-	e.Scope = scopes
+	e.Scope = slices.Clone(scopes)
 	return e
 }
 

@@ -56,7 +56,7 @@ func TestPolicies(t *testing.T) {
 func TestCheckReusesClaimsInContext(t *testing.T) {
 	iss := newIssuer(t)
 	v := newVerifier(t, iss)
-	c, err := v.Verify(bg, iss.MustMint(t, map[string]any{"scope": "a"}))
+	c, err := v.Check(bg, withAuth("Bearer "+iss.MustMint(t, map[string]any{"scope": "a"})))
 	if err != nil {
 		t.Fatal(err)
 	}

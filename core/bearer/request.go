@@ -11,11 +11,17 @@ import (
 )
 
 // Checker is what a middleware needs of a verifier: to judge a request and
-// to render a refusal. *Verifier is one; so is any verifier of several
-// issuers. Adapters accept a Checker, never a concrete type.
+// to render a refusal. *Verifier is one, and so is *MultiVerifier.
+// Adapters accept a Checker, never a concrete type.
+//
+// For adapter authors: the claims Check returns are shared with every
+// other request that carries the same token. Store them with NewContext,
+// whose FromContext hands out copies; an adapter that also keeps them in
+// its framework's own store keeps them out of application code's reach
+// there and hands them out with Claims.Clone.
 type Checker interface {
 	// Check authenticates the request and applies the policies, returning
-	// the claims or the refusal (a *Error).
+	// the claims to store with NewContext, or the refusal (a *Error).
 	Check(ctx context.Context, r Request, policies ...Policy) (*Claims, error)
 	// Response renders a refusal as the HTTP answer.
 	Response(err error) Response
@@ -209,24 +215,17 @@ func isForm(contentType []string) bool {
 	return err == nil && mt == "application/x-www-form-urlencoded"
 }
 
-// VerifyRequest finds the token in r and verifies it.
+// VerifyRequest finds the token in r and verifies it, as Verify does, with
+// the request's proof of possession when the token is bound to a key or a
+// certificate. The claims are the caller's own copy (see Claims).
 func (v *Verifier) VerifyRequest(ctx context.Context, r Request) (*Claims, error) {
 	tr := v.tel.begin()
 	c, e := v.verifyRequest(ctx, r, &tr)
-	return decided(ctx, v.tel, &tr, c, e)
+	return own(decided(ctx, v.tel, &tr, c, e))
 }
 
 func (v *Verifier) verifyRequest(ctx context.Context, r Request, tr *trace) (*Claims, *Error) {
 	return v.judgeRequest(ctx, r, tr, v.cached, v.verify)
-}
-
-// Authenticate is VerifyRequest.
-//
-// Deprecated: Authenticate names the adapters' middleware that lets through
-// any valid token; in package bearer the same work is VerifyRequest.
-// Authenticate will be removed in the release after next.
-func (v *Verifier) Authenticate(ctx context.Context, r Request) (*Claims, error) {
-	return v.VerifyRequest(ctx, r)
 }
 
 // Check is what every middleware does with a request: reuse the claims
@@ -234,6 +233,11 @@ func (v *Verifier) Authenticate(ctx context.Context, r Request) (*Claims, error)
 // or authenticate r, then apply the policies. It returns the claims to store
 // in the request's context, or the refusal, always a *Error, to render with
 // Response.
+//
+// The claims are the ones kept for the token, shared by all its requests,
+// so that an accepted request costs no copy: store them with NewContext,
+// whose FromContext hands out copies, and never give them to application
+// code as they are (see Checker). Applications call VerifyRequest.
 //
 // Claims in ctx that another Verifier produced (an outer middleware trusting
 // another issuer or audience), or that were built or copied outside bouncer,
@@ -245,7 +249,7 @@ func (v *Verifier) Check(ctx context.Context, r Request, policies ...Policy) (*C
 }
 
 func (v *Verifier) check(ctx context.Context, r Request, policies []Policy, tr *trace) (*Claims, *Error) {
-	c, ok := FromContext(ctx)
+	c, ok := fromContext(ctx)
 	if !ok || !c.verifiedBy(v) {
 		var e *Error
 		if c, e = v.verifyRequest(ctx, r, tr); e != nil {
@@ -268,7 +272,7 @@ func requestScheme(e *Error, r Request) *Error {
 	return e
 }
 
-// Response renders err, as returned by Check, Authenticate, Verify or a
+// Response renders err, as returned by Check, VerifyRequest, Verify or a
 // Policy, into the HTTP answer, with this Verifier's realm.
 func (v *Verifier) Response(err error) Response {
 	return renderResponse(err, v.realm, v.metadata, v.dpop)

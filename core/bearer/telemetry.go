@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/bouncer-go/bouncer/core/internal/coarseclock"
+	"github.com/bouncer-go/bouncer/core/internal/tally"
 )
 
 // Every decision (a token accepted, refused, denied by a policy, or not
@@ -18,9 +18,12 @@ import (
 // Observer, with its reason, and is counted for the log. Refusals are
 // logged one by one at Debug only: at Info, a flood of junk tokens would
 // become a flood of log lines, each costing more than the refusal. Instead
-// a summary of the refusals of the last minute, by reason, is logged at
-// Info (Warn when the issuer could not be reached), so an operator sees
-// "18 unknown_key" after an abrupt rotation without turning anything on.
+// a summary of the refusals, by reason, is logged at Info (Warn when the
+// issuer could not be reached) a minute after the first of them, from a
+// timer, so an operator sees "18 unknown_key" after an abrupt rotation
+// without turning anything on, even when nothing follows the burst. The
+// timer runs only while refusals wait to be summarised, and Close writes
+// what is left.
 
 // summaryEvery is how often refusals are summarised in the log.
 const summaryEvery = time.Minute
@@ -78,16 +81,28 @@ type telemetry struct {
 	log      *slog.Logger
 	observer Observer
 	issuer   string
-	clock    func() int64 // Unix nanoseconds; nil: the coarse clock
-
-	mu          sync.Mutex
-	counts      map[string]int // refusals by reason since the last summary
-	lastSummary atomic.Int64   // coarse Unix nanoseconds
+	refusals *tally.Tally // refusals by reason, for the summary
 
 	accepted    atomic.Int64 // 1 once any token was accepted
 	audRefusals atomic.Int64 // audience refusals while none was ever accepted
 	warnedOnce  sync.Map     // messages logged once
 }
+
+func newTelemetry(log *slog.Logger, observer Observer, issuer string) *telemetry {
+	t := &telemetry{log: log, observer: observer, issuer: issuer}
+	t.summariseEvery(summaryEvery)
+	return t
+}
+
+// summariseEvery sets how long after the first refusal of a window the
+// summary is written; before any use.
+func (t *telemetry) summariseEvery(d time.Duration) {
+	t.refusals = tally.New(tally.Config{Every: d, Report: t.summarise})
+}
+
+// close writes the summary of the refusals not yet summarised and stops
+// its timer.
+func (t *telemetry) close() { t.refusals.Close() }
 
 // begin starts a trace, with a start time only when someone will read it.
 func (t *telemetry) begin() trace {
@@ -155,41 +170,15 @@ func (t *telemetry) count(ctx context.Context, ev Event, tr *trace) {
 		attrs = append(attrs, slog.String("err", ev.Err.Error()))
 		t.log.LogAttrs(ctx, slog.LevelDebug, "bearer: request refused", attrs...)
 	}
-	t.mu.Lock()
-	if t.counts == nil {
-		t.counts = map[string]int{}
-	}
-	t.counts[ev.Reason]++
-	t.mu.Unlock()
+	t.refusals.Add(ev.Reason)
 	if ev.Reason == "audience" && t.accepted.Load() == 0 && t.audRefusals.Add(1) == 10 {
 		t.once("audience", slog.LevelWarn, "bearer: every token so far names another audience than this API's: set Config.Audiences to the aud your issuer puts in tokens (Keycloak: add an audience mapper; Entra v2: the API's client id)",
 			slog.Any("token_aud", tr.aud))
 	}
-	t.summarise(ctx)
 }
 
-// summarise logs the refusals counted since the last summary, at most once
-// per summaryEvery.
-func (t *telemetry) summarise(ctx context.Context) {
-	now := coarseclock.Now()
-	if t.clock != nil {
-		now = t.clock()
-	}
-	last := t.lastSummary.Load()
-	if last == 0 {
-		t.lastSummary.CompareAndSwap(0, now)
-		return
-	}
-	if now-last < int64(summaryEvery) || !t.lastSummary.CompareAndSwap(last, now) {
-		return
-	}
-	t.mu.Lock()
-	counts := t.counts
-	t.counts = nil
-	t.mu.Unlock()
-	if len(counts) == 0 {
-		return
-	}
+// summarise logs the refusals of one window, by reason.
+func (t *telemetry) summarise(counts map[string]int, window time.Duration) {
 	level := slog.LevelInfo
 	if counts["issuer_unavailable"] > 0 {
 		level = slog.LevelWarn
@@ -201,11 +190,11 @@ func (t *telemetry) summarise(ctx context.Context) {
 		total += c
 	}
 	sort.Strings(names)
-	attrs := []slog.Attr{slog.String("issuer", t.issuer), slog.Int("refused", total), slog.Duration("since", time.Duration(now-last))}
+	attrs := []slog.Attr{slog.String("issuer", t.issuer), slog.Int("refused", total), slog.Duration("since", window)}
 	for _, n := range names {
 		attrs = append(attrs, slog.Int(n, counts[n]))
 	}
-	t.log.LogAttrs(ctx, level, "bearer: refusals", attrs...)
+	t.log.LogAttrs(context.Background(), level, "bearer: refusals", attrs...)
 }
 
 // once logs msg the first time it is asked to.

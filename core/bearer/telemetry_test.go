@@ -2,6 +2,7 @@ package bearer_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -104,8 +105,8 @@ func TestDecisionsAreObserved(t *testing.T) {
 	}
 }
 
-// Refusals are logged one by one at Debug only, and summarised at Info
-// once a minute.
+// Refusals are logged one by one at Debug only, and summarised at Info a
+// minute after the first of them; Close writes the summary due.
 func TestRefusalsAreSummarised(t *testing.T) {
 	clk := newClock()
 	iss := newIssuer(t, bearertest.WithClock(clk.Now))
@@ -122,10 +123,10 @@ func TestRefusalsAreSummarised(t *testing.T) {
 	if n := len(logs.lines("bearer: refusals")); n != 0 {
 		t.Fatal("a summary before a minute passed")
 	}
-	clk.Advance(61 * time.Second)
-	_, _ = v.Verify(bg, expired)
+	_ = v.Close()
+	_ = v.Close()
 	sum := logs.lines("bearer: refusals")
-	if len(sum) != 1 || sum[0]["level"] != "INFO" || sum[0]["expired"] != float64(19) || sum[0]["malformed"] != float64(18) {
+	if len(sum) != 1 || sum[0]["level"] != "INFO" || sum[0]["expired"] != float64(18) || sum[0]["malformed"] != float64(18) || sum[0]["refused"] != float64(36) {
 		t.Fatalf("summary %v", sum)
 	}
 	debug, dlog := logTo(slog.LevelDebug)
@@ -133,6 +134,41 @@ func TestRefusalsAreSummarised(t *testing.T) {
 	_, _ = dv.Verify(bg, "garbage")
 	if n := len(debug.lines("bearer: request refused")); n != 1 {
 		t.Fatalf("%d refusals at Debug; want 1", n)
+	}
+}
+
+// A burst of refusals followed by quiet is summarised when its window
+// ends, without a later refusal to prompt it, by a Verifier and by a
+// MultiVerifier alike.
+func TestBurstThenQuietIsSummarised(t *testing.T) {
+	iss := newIssuer(t)
+	for _, multi := range []bool{false, true} {
+		logs, logger := logTo(slog.LevelInfo)
+		var v interface {
+			Verify(context.Context, string) (*bearer.Claims, error)
+			Close() error
+		}
+		if multi {
+			m, err := bearer.NewMulti(bearer.MultiConfig{Issuers: []bearer.Config{{Issuer: iss.URL(), Audiences: []string{testAudience}, Logger: logger}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			v = m
+		} else {
+			v = newVerifier(t, iss, func(c *bearer.Config) { c.Logger = logger })
+		}
+		bearer.SummariseEvery(v, 50*time.Millisecond)
+		for range 5 {
+			_, _ = v.Verify(bg, "garbage")
+		}
+		waitFor(t, func() bool { return len(logs.lines("bearer: refusals")) == 1 })
+		if sum := logs.lines("bearer: refusals"); sum[0]["malformed"] != float64(5) {
+			t.Fatalf("multi %v: summary %v", multi, sum)
+		}
+		_ = v.Close()
+		if n := len(logs.lines("bearer: refusals")); n != 1 {
+			t.Fatalf("multi %v: %d summaries after Close with nothing left to say", multi, n)
+		}
 	}
 }
 

@@ -17,6 +17,8 @@ import (
 //
 // A Validator runs on every verification of a token, so it must be cheap
 // and must not block; it may read the application's claims with Typed.
+// A Validator of your own is called with a copy of the claims of its own
+// (see Claims); the built-in ones read them in place.
 type Validator interface {
 	Validate(ctx context.Context, c *Claims) error
 }
@@ -26,6 +28,10 @@ type ValidatorFunc func(ctx context.Context, c *Claims) error
 
 // Validate calls f(ctx, c).
 func (f ValidatorFunc) Validate(ctx context.Context, c *Claims) error { return f(ctx, c) }
+
+// builtin is a validator of this package: it reads the claims in place,
+// never keeping or changing them.
+type builtin struct{ ValidatorFunc }
 
 // NewInvalidToken is the refusal of a Validator of your own: 401
 // invalid_token with description. It wraps ErrClaim.
@@ -45,7 +51,12 @@ func (v *Verifier) validate(ctx context.Context, c *Claims) *Error {
 		ctx = withClock(ctx, v.now)
 	}
 	for _, val := range v.validators {
-		err := val.Validate(ctx, c)
+		var err error
+		if _, ok := val.(builtin); ok {
+			err = val.Validate(ctx, c)
+		} else {
+			err = val.Validate(ctx, c.Clone()) // the application's own copy
+		}
 		if err == nil {
 			continue
 		}
@@ -61,36 +72,31 @@ func (v *Verifier) validate(ctx context.Context, c *Claims) *Error {
 // RequireClaim refuses tokens without the top-level claim name (or with
 // null as its value).
 func RequireClaim(name string) Validator {
-	return ValidatorFunc(func(_ context.Context, c *Claims) error {
+	return builtin{func(_ context.Context, c *Claims) error {
 		if v, ok := c.value(name); !ok || isNull(v) {
 			return NewInvalidToken(fmt.Sprintf("the token lacks the %s claim", name))
 		}
 		return nil
-	})
-}
-
-// ClaimEquals refuses tokens whose top-level claim name is not the string
-// value.
-func ClaimEquals(name, value string) Validator {
-	return ClaimOneOf(name, value)
+	}}
 }
 
 // ClaimOneOf refuses tokens whose top-level claim name is not one of the
-// strings values, e.g. a tenant allow-list on Entra's tid.
+// strings values, compared exactly: a tenant allow-list on Entra's tid, or
+// with one value a claim that must be just that.
 func ClaimOneOf(name string, values ...string) Validator {
-	return ValidatorFunc(func(_ context.Context, c *Claims) error {
+	return builtin{func(_ context.Context, c *Claims) error {
 		v, ok := c.value(name)
 		if ok && v[0] == '"' && slices.Contains(values, unquote(v)) {
 			return nil
 		}
 		return NewInvalidToken(fmt.Sprintf("the token's %s claim is not an accepted value", name))
-	})
+	}}
 }
 
 // MaxTokenAge refuses tokens issued (iat) longer than age ago, and tokens
 // without iat: for APIs that want fresh tokens whatever their exp says.
 func MaxTokenAge(age time.Duration) Validator {
-	return ValidatorFunc(func(ctx context.Context, c *Claims) error {
+	return builtin{func(ctx context.Context, c *Claims) error {
 		if c.IssuedAt.IsZero() {
 			return NewInvalidToken("the token has no iat claim, so its age is unknown")
 		}
@@ -98,7 +104,7 @@ func MaxTokenAge(age time.Duration) Validator {
 			return NewInvalidToken(fmt.Sprintf("the token is older than %v", age))
 		}
 		return nil
-	})
+	}}
 }
 
 // clockKey carries the verifier's clock to the validators it runs, so that

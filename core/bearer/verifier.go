@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bouncer-go/bouncer/core/issuerurl"
@@ -46,6 +47,7 @@ type Verifier struct {
 	cache       *tokenCache   // nil when disabled
 	metadata    string        // Config.ResourceMetadata
 	introspect  *introspector // nil without Config.Introspection
+	closeOnce   sync.Once
 }
 
 // New builds a Verifier. It checks the configuration only: nothing is
@@ -145,7 +147,10 @@ func New(cfg Config) (*Verifier, error) {
 	}
 	keys.client = guardRedirects(cfg.HTTPClient, cfg.InsecureAllowHTTP, cfg.AllowRedirectsAcrossOrigins)
 	keys.now = now
-	keys.tel = &telemetry{log: logger, observer: cfg.Observer, issuer: cfg.Issuer}
+	keys.ctx, keys.cancel = context.WithCancel(context.Background())
+	keys.dueAt.Store(math.MaxInt64) // nothing held: requests look for keys anyway
+	keys.outage.Every = summaryEvery
+	keys.tel = newTelemetry(logger, cfg.Observer, cfg.Issuer)
 	if err := loadStaticKeys(keys, cfg); err != nil {
 		return nil, err
 	}
@@ -195,7 +200,6 @@ func New(cfg Config) (*Verifier, error) {
 		}
 		v.introspect = in
 	}
-	v.tel.clock = v.nowNanos
 	// Headers and tokens of a key that left the issuer's set are of no
 	// more use.
 	keys.onChange = func(set *keySet) {
@@ -222,6 +226,26 @@ func loadStaticKeys(keys *keySource, cfg Config) error {
 	if err := keys.useStatic(body); err != nil {
 		return fmt.Errorf("bearer: static keys: %w", err)
 	}
+	return nil
+}
+
+// Close ends what the Verifier does in the background: it writes the
+// summary of refusals not yet logged (see Config.Logger) and stops its
+// timer, and cancels a key fetch in flight and waits for it. Call it when
+// the server shuts down, after it stopped taking requests. Close is safe
+// to call more than once and from several goroutines; it returns nil.
+//
+// A Verifier never needs Close to release goroutines: it runs a timer only
+// while refusals wait to be summarised (at most a minute), and a fetch
+// only while requests wait for keys. After Close it still judges tokens,
+// with the keys it holds, but fetches none: a request that needs the
+// issuer's keys gets ErrIssuerUnavailable (503), or ErrUnknownKey for a
+// kid it does not hold.
+func (v *Verifier) Close() error {
+	v.closeOnce.Do(func() {
+		v.keys.close()
+		v.tel.close()
+	})
 	return nil
 }
 

@@ -13,7 +13,9 @@ import (
 // had.
 //
 // A token bound to a key or certificate (cnf) is refused: only a request
-// can prove its possession (see Check).
+// can prove its possession (see VerifyRequest).
+//
+// The claims are the caller's own copy (see Claims).
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	tr := v.tel.begin()
 	c, e, ok := v.cached(ctx, token, &tr)
@@ -23,7 +25,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if e == nil {
 		e = checkBinding(c, presentation{})
 	}
-	return decided(ctx, v.tel, &tr, c, e)
+	return own(decided(ctx, v.tel, &tr, c, e))
 }
 
 // decided reports a decision and returns it as Verify does.
@@ -138,6 +140,7 @@ func (v *Verifier) verifyParsed(ctx context.Context, t *jws, sig []byte, p *payl
 	if e := v.checkIssuer(p); e != nil {
 		return nil, e
 	}
+	gen := v.keys.gen.Load() // before the key: see rememberVerified
 	key, e := v.keys.key(ctx, t.header.Kid, alg)
 	if e != nil {
 		return nil, e
@@ -150,6 +153,9 @@ func (v *Verifier) verifyParsed(ctx context.Context, t *jws, sig []byte, p *payl
 	}
 	if !alg.verify(key, t.signingInput, sig) {
 		return nil, tokenError(ErrSignature, "the token's signature does not verify")
+	}
+	if e := checkKeyIssuer(key, p); e != nil {
+		return nil, e
 	}
 	if e := v.checkTimes(p); e != nil {
 		return nil, e
@@ -169,7 +175,7 @@ func (v *Verifier) verifyParsed(ctx context.Context, t *jws, sig []byte, p *payl
 	if e != nil {
 		return nil, e
 	}
-	v.remember(token, verdict{claims: c, key: key.key}, key.id, p.Exp.Add(v.leeway).UnixNano())
+	v.rememberVerified(token, verdict{claims: c, key: key}, p.Exp.Add(v.leeway).UnixNano(), gen)
 	return c, nil
 }
 

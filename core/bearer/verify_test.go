@@ -226,20 +226,21 @@ func TestVerifyAudienceAnyOf(t *testing.T) {
 	}
 }
 
-func TestClaimsDecode(t *testing.T) {
+func TestClaimsTyped(t *testing.T) {
 	iss := newIssuer(t)
 	tok := iss.MustMint(t, map[string]any{"preferred_username": "service-account-x", "tenant": map[string]any{"plan": "gold"}})
 	c, err := newVerifier(t, iss).Verify(bg, tok)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var own struct {
+	type app struct {
 		Username string `json:"preferred_username"`
 		Tenant   struct {
 			Plan string `json:"plan"`
 		} `json:"tenant"`
 	}
-	if err := c.Decode(&own); err != nil {
+	own, err := bearer.Typed[app](c)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if own.Username != "service-account-x" || own.Tenant.Plan != "gold" {

@@ -10,8 +10,8 @@
 //
 // Environment: ISSUER_URL and AUDIENCE (comma-separated) name the issuer
 // and this API's audience; ADDR is the listen address (default :8091);
-// RESOURCE_URL, PUBLIC_URL, DPOP, the introspection settings and
-// DEV_TOKENS as for the HTTP examples. Without ISSUER_URL an embedded
+// RESOURCE_URL, PUBLIC_URL, DPOP, the introspection settings, DEV_TOKENS
+// and LOG_LEVEL as for the HTTP examples. Without ISSUER_URL an embedded
 // development issuer is started and the commands to try the API are
 // printed. The server speaks HTTP/1.1 and, for gRPC clients, HTTP/2
 // without TLS (h2c): put it behind a TLS-terminating proxy, or serve TLS,

@@ -7,7 +7,8 @@
 //	GET /healthz             open; reports whether the issuer's keys are loaded
 //
 // Environment: ISSUER_URL and AUDIENCE (comma-separated) name the issuer
-// and this API's audience; ADDR is the listen address (default :8091).
+// and this API's audience; ADDR is the listen address (default :8091);
+// LOG_LEVEL=debug logs every refusal (info, the default, a summary).
 // Without ISSUER_URL an embedded development issuer is started and the
 // commands to try the API with curl are printed.
 //

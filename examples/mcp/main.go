@@ -8,7 +8,8 @@
 // Environment: ISSUER_URL and AUDIENCE (comma-separated) name the issuer
 // and this server's audience; ADDR is the listen address (default :8091);
 // RESOURCE_URL is the resource identifier the metadata names (default the
-// listener's URL, http://localhost:8091). Without ISSUER_URL an embedded
+// listener's URL, http://localhost:8091); LOG_LEVEL=debug logs every
+// refusal (info, the default, a summary). Without ISSUER_URL an embedded
 // development issuer is started and the commands to try the server are
 // printed.
 //

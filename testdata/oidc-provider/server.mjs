@@ -14,6 +14,11 @@
 // standard input closes, or on SIGTERM/SIGINT, so a test that dies does not
 // leave it behind. Diagnostics go to stderr and never contain secrets.
 //
+// Lines written to its standard input are commands:
+//   withdraw <kid>    stop publishing that signing key in the JWKS, as an
+//                     issuer withdraws a compromised key (tokens it signed
+//                     still carry its kid, and it keeps signing with it)
+//
 // The clients, resources and scopes below are fixed: the Go helper package
 // examples/internal/oidcprovider mirrors them as constants. Change both
 // together.
@@ -197,10 +202,27 @@ function configuration() {
 
 let handler;
 
+// Keys withdrawn by a command: the JWKS is then served here, without them,
+// in the provider's own form.
+const withdrawn = new Set();
+
+function serveJWKS(res) {
+  const published = Object.values(keys)
+    .filter((k) => !withdrawn.has(k.kid))
+    .map((k) => ({ ...k.publicKey.export({ format: 'jwk' }), kid: k.kid, alg: k.jwk.alg, use: 'sig' }));
+  res.statusCode = 200;
+  res.setHeader('Content-Type', 'application/jwk-set+json; charset=utf-8');
+  res.end(JSON.stringify({ keys: published }));
+}
+
 const server = http.createServer((req, res) => {
   if (!handler) {
     res.statusCode = 503;
     res.end();
+    return;
+  }
+  if (withdrawn.size > 0 && new URL(req.url, 'http://x').pathname === '/jwks' && (req.method === 'GET' || req.method === 'HEAD')) {
+    serveJWKS(res);
     return;
   }
   handler(req, res);
@@ -239,6 +261,26 @@ function shutdown() {
 
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);
+let pending = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  pending += chunk;
+  let nl;
+  while ((nl = pending.indexOf('\n')) >= 0) {
+    const [cmd, arg] = pending.slice(0, nl).trim().split(/\s+/);
+    pending = pending.slice(nl + 1);
+    if (cmd === 'withdraw') {
+      if (Object.values(keys).some((k) => k.kid === arg)) {
+        withdrawn.add(arg);
+        console.error(`withdrawn: ${arg}`);
+      } else {
+        console.error(`withdraw: no key ${JSON.stringify(arg)}`);
+      }
+    } else if (cmd) {
+      console.error(`unknown command: ${JSON.stringify(cmd)}`);
+    }
+  }
+});
 process.stdin.on('end', shutdown);
 process.stdin.on('close', shutdown);
 process.stdin.on('error', shutdown);

@@ -20,7 +20,8 @@ type Call struct {
 	Path   string // one of the Path constants
 	Header http.Header
 	// Repeat asks for the call to be sent twice, and the second answer
-	// judged: a replayed DPoP proof.
+	// judged: a replayed DPoP proof, or a token whose earlier calls'
+	// handlers changed their claims (see Body).
 	Repeat bool
 	Want   bearer.Response
 	Claims *bearer.Claims // the verified claims when Want.Status is 200

@@ -73,17 +73,53 @@ const Audience = "conformance-api"
 
 // Body is what a protected handler writes, given the claims it read from
 // the framework's own context and from the request's context.Context.
-// Both must be the verified claims.
+// Both must say what the verified claims say (each a copy of its own: see
+// bearer.Claims).
+//
+// Then Body changes both, as a careless handler might: it appends to their
+// lists, writes into them and sets their ClientID. None of it may reach
+// the next request with the same token, whose Body the suite checks.
 func Body(fromFramework, fromContext *bearer.Claims) []byte {
 	out := struct {
 		ClientID string   `json:"client_id"`
 		Scopes   []string `json:"scopes"`
 		Same     bool     `json:"same"`
-	}{Same: fromFramework != nil && fromFramework == fromContext}
+	}{Same: same(fromFramework, fromContext)}
 	if fromFramework != nil {
 		out.ClientID = fromFramework.ClientID
 		out.Scopes = slices.Clone(fromFramework.Scopes)
 	}
 	b, _ := json.Marshal(out)
+	scribble(fromFramework)
+	scribble(fromContext)
 	return b
+}
+
+// same reports whether a and b both hold claims, the same ones.
+func same(a, b *bearer.Claims) bool {
+	if a == nil || b == nil {
+		return false
+	}
+	ja, _ := json.Marshal(a) // the exported fields
+	jb, _ := json.Marshal(b)
+	return string(ja) == string(jb) && string(a.Raw()) == string(b.Raw())
+}
+
+// scribble changes every field of c a handler could change.
+func scribble(c *bearer.Claims) {
+	if c == nil {
+		return
+	}
+	c.ClientID, c.Subject = "scribbled", "scribbled"
+	for _, list := range [][]string{c.Audience, c.Scopes, c.Roles} {
+		if len(list) > 0 {
+			list[0] = "scribbled"
+		}
+	}
+	c.Scopes = append(c.Scopes, "scribbled")
+	for _, roles := range c.ClientRoles {
+		if len(roles) > 0 {
+			roles[0] = "scribbled"
+		}
+	}
 }

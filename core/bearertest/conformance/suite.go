@@ -109,7 +109,7 @@ func suites(tr transport) []suite {
 		{"query and form tokens", func(c *bearer.Config) { c.AllowQueryToken, c.AllowFormToken = true, true }, queryAndFormCases},
 		{"form tokens only", func(c *bearer.Config) { c.AllowFormToken = true }, formOnlyCases},
 		{"header and cookie tokens", func(c *bearer.Config) { c.TokenHeader, c.TokenCookie = TokenHeader, TokenCookie }, sourceCases},
-		{"resource metadata in challenges", func(c *bearer.Config) { c.ResourceMetadata, _ = Metadata.URL() }, metadataCases},
+		{"resource metadata in challenges", func(c *bearer.Config) { c.ResourceMetadata = Metadata.URL() }, metadataCases},
 		{"DPoP", func(c *bearer.Config) { c.DPoP = &bearer.DPoP{PublicURL: PublicURL} }, dpopCases(tr)},
 		{"DPoP required, with nonces", func(c *bearer.Config) {
 			c.DPoP = &bearer.DPoP{PublicURL: PublicURL, Mode: bearer.DPoPRequired, NonceSecret: nonceSecret}
@@ -241,7 +241,8 @@ func reference(v *bearer.Verifier, tc testCase) (*bearer.Claims, bearer.Response
 }
 
 // referenceTo is reference for the request r that carries tc, whose route
-// (tc.path) decides the policies.
+// (tc.path) decides the policies. The claims are a copy, for Body to
+// change.
 func referenceTo(v *bearer.Verifier, tc testCase, r bearer.Request) (*bearer.Claims, bearer.Response) {
 	var policies []bearer.Policy
 	switch tc.path {
@@ -255,7 +256,7 @@ func referenceTo(v *bearer.Verifier, tc testCase, r bearer.Request) (*bearer.Cla
 	c, err := v.Check(context.Background(), r, policies...)
 	switch {
 	case err == nil:
-		return c, bearer.Response{Status: http.StatusOK}
+		return c.Clone(), bearer.Response{Status: http.StatusOK}
 	case tc.path == PathOptional && errors.Is(err, bearer.ErrMissingToken):
 		return nil, bearer.Response{Status: http.StatusOK}
 	}

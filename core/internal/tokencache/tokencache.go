@@ -112,6 +112,22 @@ func (t *Table[V]) Put(e *Entry[V], now int64) {
 	}
 }
 
+// Remove takes e out of the table, if it is still there: a writer that
+// learns after Put that its entry must not stand (what it says was
+// overtaken while it was being judged) withdraws it this way, without
+// touching an entry put since for the same token.
+func (t *Table[V]) Remove(e *Entry[V]) {
+	h := t.home(e.Token)
+	for i := range uint64(ways) {
+		slot := &t.slots[(h+i)&t.mask]
+		if slot.Load() == e && slot.CompareAndSwap(e, nil) {
+			t.bytes.Add(-e.Size)
+			t.count.Add(-1)
+			return
+		}
+	}
+}
+
 // Purge removes the entries drop selects.
 func (t *Table[V]) Purge(drop func(*Entry[V]) bool) {
 	for i := range t.slots {

@@ -106,3 +106,20 @@ func TestPutAgainKeepsOneEntry(t *testing.T) {
 		}
 	}
 }
+
+func TestRemoveTakesOutOnlyThatEntry(t *testing.T) {
+	tb := New[int](64, 1<<20)
+	first := entry("tok", 100)
+	tb.Put(first, 0)
+	tb.Remove(first)
+	if _, ok := tb.Get("tok"); ok || tb.Len() != 0 || tb.Bytes() != 0 {
+		t.Fatalf("after Remove: len %d, bytes %d", tb.Len(), tb.Bytes())
+	}
+	tb.Put(first, 0)
+	second := entry("tok", 200)
+	tb.Put(second, 0)
+	tb.Remove(first) // replaced already: the newer entry stands
+	if e, ok := tb.Get("tok"); !ok || e != second || tb.Len() != 1 || tb.Bytes() != 100 {
+		t.Fatalf("Remove of a replaced entry: %+v, len %d, bytes %d", e, tb.Len(), tb.Bytes())
+	}
+}

@@ -3,6 +3,7 @@ package countryapi
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 )
@@ -125,6 +126,21 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		cfg.Audiences = []string{DevAudience}
 	}
 	return cfg, nil
+}
+
+// LogLevel reads LOG_LEVEL through getenv: debug, info (the default),
+// warn or error, in any case. At debug, bouncer logs every refusal with
+// its reason; at info, a summary of them a minute after the first.
+func LogLevel(getenv func(string) string) (slog.Level, error) {
+	v := strings.TrimSpace(getenv("LOG_LEVEL"))
+	if v == "" {
+		return slog.LevelInfo, nil
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(v)); err != nil {
+		return 0, fmt.Errorf("LOG_LEVEL is %q: debug, info, warn or error", v)
+	}
+	return level, nil
 }
 
 // splitList splits a comma-separated value, dropping blanks.

@@ -119,3 +119,15 @@ func TestOpaqueDevTokens(t *testing.T) {
 		t.Fatalf("%v %v", c, err)
 	}
 }
+
+func TestLogLevel(t *testing.T) {
+	for v, want := range map[string]slog.Level{"": slog.LevelInfo, "debug": slog.LevelDebug, " DEBUG ": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError} {
+		got, err := LogLevel(func(string) string { return v })
+		if err != nil || got != want {
+			t.Errorf("LOG_LEVEL=%q: %v, %v; want %v", v, got, err, want)
+		}
+	}
+	if _, err := LogLevel(func(string) string { return "verbose" }); err == nil || !strings.Contains(err.Error(), "LOG_LEVEL") {
+		t.Errorf("LOG_LEVEL=verbose: %v", err)
+	}
+}

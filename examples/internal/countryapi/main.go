@@ -13,10 +13,16 @@ import (
 // RunFunc serves one framework's version of the API on l until ctx is done.
 type RunFunc func(ctx context.Context, l net.Listener, cfg Config, logger *slog.Logger, out io.Writer) error
 
-// Main is every example's main: configuration from the environment, a
-// listener on ADDR, and run until SIGINT or SIGTERM.
+// Main is every example's main: a logger at LOG_LEVEL, configuration
+// from the environment, a listener on ADDR, and run until SIGINT or
+// SIGTERM.
 func Main(run RunFunc) {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	level, err := LogLevel(os.Getenv)
+	if err != nil {
+		slog.Error("country API not started", "err", err)
+		os.Exit(2)
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := start(ctx, run, logger); err != nil {

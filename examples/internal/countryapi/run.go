@@ -17,16 +17,17 @@ type Server struct {
 // Run serves the API on l until ctx is done, then shuts down gracefully:
 // it sets up the verifier (starting the development issuer when no issuer
 // is configured, with instructions to out), asks build for the framework's
-// server around it, and runs that server through Serve. It takes the
+// server around it, runs that server through Serve, and closes the
+// verifier once the server has stopped. It takes the
 // listener, rather than an address, so that tests can serve on a free port.
 func Run(ctx context.Context, l net.Listener, cfg Config, logger *slog.Logger, out io.Writer, build func(*Guard) Server) error {
 	defer l.Close()
 	apiURL := BaseURL(l.Addr())
-	v, stopIssuer, err := Setup(ctx, cfg, logger, apiURL, func(d *DevIssuer) { d.Announce(logger, out, d.httpHowTo(apiURL)) })
+	v, stop, err := Setup(ctx, cfg, logger, apiURL, func(d *DevIssuer) { d.Announce(logger, out, d.httpHowTo(apiURL)) })
 	if err != nil {
 		return err
 	}
-	defer stopIssuer()
+	defer stop()
 	srv := build(v)
 	return Serve(ctx, l, logger, srv.Serve, srv.Shutdown)
 }

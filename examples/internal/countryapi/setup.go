@@ -26,6 +26,13 @@ type Guard struct {
 	issuers  []string
 }
 
+// Close ends what the verifier does in the background and writes its
+// summary of refusals not yet logged (see bearer.Verifier.Close). Both
+// verifiers NewVerifier builds have Close.
+func (g *Guard) Close() error {
+	return g.Checker.(interface{ Close() error }).Close()
+}
+
 // Ready fetches every issuer's keys now, if needed, and reports whether
 // tokens can be verified. Both verifiers NewVerifier builds, a Verifier
 // and a MultiVerifier, have Ready.
@@ -48,6 +55,15 @@ func (c Config) BearerConfig(logger *slog.Logger) bearer.Config {
 // introspection client is configured, and naming the metadata at
 // metadataURL in its challenges.
 func NewVerifier(cfg Config, logger *slog.Logger, metadataURL string) (bearer.Checker, error) {
+	configs, err := issuerConfigs(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	return newChecker(configs, metadataURL)
+}
+
+// issuerConfigs are the bearer.Config of each of cfg's issuers.
+func issuerConfigs(cfg Config, logger *slog.Logger) ([]bearer.Config, error) {
 	issuers := cfg.IssuerURLs
 	if len(issuers) == 0 {
 		issuers = []string{cfg.IssuerURL}
@@ -63,7 +79,7 @@ func NewVerifier(cfg Config, logger *slog.Logger, metadataURL string) (bearer.Ch
 	configs := make([]bearer.Config, len(issuers))
 	for i, iss := range issuers {
 		c := cfg.BearerConfig(logger)
-		c.Issuer, c.ResourceMetadata = iss, metadataURL
+		c.Issuer = iss
 		if cfg.PublicURL != "" {
 			c.DPoP = &bearer.DPoP{PublicURL: cfg.PublicURL, Mode: dpopMode(cfg.DPoP)}
 		}
@@ -81,7 +97,14 @@ func NewVerifier(cfg Config, logger *slog.Logger, metadataURL string) (bearer.Ch
 		}
 		configs[i] = c
 	}
+	return configs, nil
+}
+
+// newChecker builds the verifier of configs, naming the metadata at
+// metadataURL in its challenges.
+func newChecker(configs []bearer.Config, metadataURL string) (bearer.Checker, error) {
 	if len(configs) == 1 {
+		configs[0].ResourceMetadata = metadataURL
 		return bearer.New(configs[0])
 	}
 	return bearer.NewMulti(bearer.MultiConfig{Issuers: configs, ResourceMetadata: metadataURL})
@@ -110,24 +133,27 @@ func NewGuard(cfg Config, logger *slog.Logger, apiURL string) (*Guard, error) {
 	if resource == "" {
 		resource = apiURL
 	}
-	var metadataURL string
-	if resource != "" {
-		var err error
-		if metadataURL, err = (&bearer.ResourceMetadata{Resource: resource}).URL(); err != nil {
-			return nil, fmt.Errorf("RESOURCE_URL: %w", err)
-		}
-	}
-	c, err := NewVerifier(cfg, logger, metadataURL)
+	configs, err := issuerConfigs(cfg, logger)
 	if err != nil {
 		return nil, err
 	}
-	g := &Guard{Checker: c, issuers: cfg.IssuerURLs}
+	// The metadata first, from the configuration: the verifier names it
+	// in its challenges.
+	g := &Guard{issuers: cfg.IssuerURLs}
+	var metadataURL string
 	if resource != "" {
-		if g.Metadata, err = bearer.NewResourceMetadata(resource, c); err != nil {
+		if _, err := bearer.NewResourceMetadata(resource); err != nil {
+			return nil, fmt.Errorf("RESOURCE_URL: %w", err)
+		}
+		if g.Metadata, err = bearer.NewResourceMetadata(resource, configs...); err != nil {
 			return nil, err
 		}
 		g.Metadata.ScopesSupported = []string{ScopeCountryRead}
 		g.Metadata.ResourceName = "Country API"
+		metadataURL = g.Metadata.URL()
+	}
+	if g.Checker, err = newChecker(configs, metadataURL); err != nil {
+		return nil, err
 	}
 	return g, nil
 }
@@ -137,8 +163,9 @@ func NewGuard(cfg Config, logger *slog.Logger, apiURL string) (*Guard, error) {
 // says how to call the API), then the Guard of the API at apiURL (see
 // NewGuard). It tries the issuer once, briefly, so that a wrong ISSUER_URL
 // shows in the log at start; an issuer that is down does not stop the
-// server, which answers 503 until the issuer is back. stop releases the
-// development issuer.
+// server, which answers 503 until the issuer is back. stop, for when the
+// server has stopped serving, closes the verifier (writing its last
+// summary of refusals) and releases the development issuer.
 func Setup(ctx context.Context, cfg Config, logger *slog.Logger, apiURL string, announce func(*DevIssuer)) (g *Guard, stop func(), err error) {
 	stop = func() {}
 	if cfg.Dev() {
@@ -157,6 +184,11 @@ func Setup(ctx context.Context, cfg Config, logger *slog.Logger, apiURL string, 
 	if err != nil {
 		stop()
 		return nil, nil, err
+	}
+	releaseIssuer := stop
+	stop = func() {
+		_ = g.Close()
+		releaseIssuer()
 	}
 	warmCtx, cancel := context.WithTimeout(ctx, warmUpTimeout)
 	defer cancel()

@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -121,6 +122,8 @@ type Provider struct {
 	Issuer string
 
 	client *http.Client
+	stdin  io.Writer // the server's commands (see Withdraw)
+	mu     sync.Mutex
 }
 
 // Start starts the authorization server and stops it when the test ends.
@@ -171,7 +174,7 @@ func Start(t testing.TB) *Provider {
 	}()
 
 	transport := &http.Transport{Proxy: nil}
-	p := &Provider{client: &http.Client{Transport: transport, Timeout: 15 * time.Second}}
+	p := &Provider{client: &http.Client{Transport: transport, Timeout: 15 * time.Second}, stdin: stdin}
 
 	t.Cleanup(func() {
 		transport.CloseIdleConnections()
@@ -237,6 +240,54 @@ func logStderr(t testing.TB, stderr *syncBuffer) {
 	for line := range strings.SplitSeq(out, "\n") {
 		t.Logf("oidc-provider: %s", line)
 	}
+}
+
+// Withdraw stops publishing the signing key kid, as an issuer withdraws a
+// compromised key: the JWKS no longer lists it, though the tokens it signed
+// still name it (and the server goes on signing with it). It returns once
+// the JWKS no longer lists kid.
+func (p *Provider) Withdraw(t testing.TB, kid string) {
+	t.Helper()
+	p.mu.Lock()
+	_, err := io.WriteString(p.stdin, "withdraw "+kid+"\n")
+	p.mu.Unlock()
+	if err != nil {
+		t.Fatalf("oidcprovider: withdraw %s: %v", kid, err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		kids, err := p.publishedKids()
+		if err != nil {
+			t.Fatalf("oidcprovider: %v", err)
+		}
+		if !slices.Contains(kids, kid) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("oidcprovider: %s still published 10s after its withdrawal", kid)
+		}
+	}
+}
+
+// publishedKids lists the kids the JWKS publishes.
+func (p *Provider) publishedKids() ([]string, error) {
+	resp, err := p.client.Get(p.JWKSURL())
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var set struct {
+		Keys []struct {
+			Kid string `json:"kid"`
+		} `json:"keys"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&set); err != nil {
+		return nil, fmt.Errorf("JWKS: %w", err)
+	}
+	var kids []string
+	for _, k := range set.Keys {
+		kids = append(kids, k.Kid)
+	}
+	return kids, nil
 }
 
 // TokenURL is the token endpoint.

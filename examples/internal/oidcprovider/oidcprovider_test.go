@@ -11,6 +11,7 @@ import (
 	"errors"
 	"math/big"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -215,6 +216,27 @@ func TestProvider(t *testing.T) {
 		}
 		if info := p.Introspect(t, "not-a-token"); info["active"] != false {
 			t.Errorf("introspection of garbage = %v, want inactive", info)
+		}
+	})
+
+	// Last: it changes the JWKS for good.
+	t.Run("withdraw", func(t *testing.T) {
+		gone := jwks[0]
+		p.Withdraw(t, gone.Kid)
+		after := fetchJWKS(t, p)
+		if len(after) != len(jwks)-1 {
+			t.Fatalf("%d keys published after withdrawing one of %d", len(after), len(jwks))
+		}
+		for i, k := range after {
+			if !reflect.DeepEqual(k.raw, jwks[i+1].raw) {
+				t.Errorf("key %s changed: %v, was %v", k.Kid, k.raw, jwks[i+1].raw)
+			}
+		}
+		// The withdrawn key still signs: its tokens name it.
+		resource := map[string]string{"RS256": ResourceRS256, "PS256": ResourcePS256, "ES256": ResourceES256, "EdDSA": ResourceEdDSA}[gone.Alg]
+		header, _ := decodeJWT(t, p.Token(t, CountryClientID, CountryClientSecret, resource, ScopeCountryRead))
+		if kid := header["kid"]; kid != gone.Kid {
+			t.Errorf("token kid %v, want the withdrawn %s", kid, gone.Kid)
 		}
 	})
 }

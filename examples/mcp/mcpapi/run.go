@@ -9,7 +9,6 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/bouncer-go/bouncer/core/bearer"
 	"github.com/bouncer-go/bouncer/examples/internal/countryapi"
 )
 
@@ -20,18 +19,17 @@ import (
 func Run(ctx context.Context, l net.Listener, cfg countryapi.Config, logger *slog.Logger, out io.Writer) error {
 	defer l.Close()
 	base := countryapi.BaseURL(l.Addr())
-	resource := cfg.ResourceURL
-	if resource == "" {
-		resource = base
-	}
-	endpoint, metadata := base+Path, base+(&bearer.ResourceMetadata{Resource: resource}).Path()
-	v, stop, err := countryapi.Setup(ctx, cfg, logger, "", func(d *countryapi.DevIssuer) { d.Announce(logger, out, howTo(d, endpoint, metadata)) })
+	var dev *countryapi.DevIssuer
+	g, stop, err := countryapi.Setup(ctx, cfg, logger, base, func(d *countryapi.DevIssuer) { dev = d })
 	if err != nil {
 		return err
 	}
 	defer stop()
+	if dev != nil {
+		dev.Announce(logger, out, howTo(dev, base+Path, base+g.Metadata.Path()))
+	}
 	server := newServer(logger)
-	h, err := newHandler(v.Checker, server, resource, logger)
+	h, err := newHandler(g, server, logger)
 	if err != nil {
 		return err
 	}

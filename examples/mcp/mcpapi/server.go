@@ -12,7 +12,6 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/bouncer-go/bouncer/adapters/bearermcp"
-	"github.com/bouncer-go/bouncer/core/bearer"
 	"github.com/bouncer-go/bouncer/examples/internal/countryapi"
 )
 
@@ -43,18 +42,15 @@ func newServer(logger *slog.Logger) *mcp.Server {
 }
 
 // newHandler routes the MCP endpoint, which needs a token with
-// country.read, and the RFC 9728 metadata of resource, which its refusals
-// point to. The SDK's scope check covers the whole endpoint: every tool of
-// this server needs country.read.
-func newHandler(c bearer.Checker, server *mcp.Server, resource string, logger *slog.Logger) (http.Handler, error) {
-	v, ok := c.(bearermcp.Verifier)
+// country.read, and the API's RFC 9728 metadata, which its refusals point
+// to. The SDK's scope check covers the whole endpoint: every tool of this
+// server needs country.read.
+func newHandler(g *countryapi.Guard, server *mcp.Server, logger *slog.Logger) (http.Handler, error) {
+	v, ok := g.Checker.(bearermcp.Verifier)
 	if !ok {
-		return nil, fmt.Errorf("bearermcp needs a verifier of bare tokens, got %T", c)
+		return nil, fmt.Errorf("bearermcp needs a verifier of bare tokens, got %T", g.Checker)
 	}
-	md, err := bearer.NewResourceMetadata(resource, c)
-	if err != nil {
-		return nil, err
-	}
+	md := g.Metadata
 	md.ResourceName = "bouncer example: country lookup"
 	md.ScopesSupported = []string{countryapi.ScopeCountryRead}
 	opts, err := bearermcp.Options(md, countryapi.ScopeCountryRead)
