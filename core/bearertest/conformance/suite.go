@@ -88,7 +88,9 @@ func Run(t *testing.T, serve Serve) {
 		dv := newVerifier(t, down.URL(), nil)
 		dbase := serve(t, dv)
 		for _, p := range []string{PathAuthenticated, PathScoped, PathPolicy} {
-			check(t, client, dbase, dv, testCase{name: p, path: p, header: bearerHeader(tok), status: http.StatusServiceUnavailable})
+			t.Run(p, func(t *testing.T) {
+				check(t, client, dbase, dv, testCase{name: p, path: p, header: bearerHeader(tok), status: http.StatusServiceUnavailable})
+			})
 		}
 	})
 }
