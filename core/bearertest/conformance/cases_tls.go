@@ -21,8 +21,7 @@ import (
 
 // skipHTTPOverTLS is why Run skips the cases whose client certificate
 // comes from the TLS connection.
-const skipHTTPOverTLS = "Serve starts plain-HTTP servers, so no client certificate can come from the connection; " +
-	"the RPC front doors serve these cases over TLS (see Calls)"
+const skipHTTPOverTLS = "the test gave Run no ServeTLS: without TLS no client certificate can come from the connection"
 
 // mtlsConnectionCases run against a verifier that reads the client
 // certificate from the TLS connection alone (no ClientCertHeader, as when

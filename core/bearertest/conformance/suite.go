@@ -24,6 +24,14 @@ import (
 // once per verifier configuration.
 type Serve func(t *testing.T, c bearer.Checker) string
 
+// ServeTLS starts the server under test as Serve does, but over TLS with
+// cfg: its certificate for 127.0.0.1, and its request for a client
+// certificate, which the server must not check itself (the token's
+// binding is the check). It returns the base URL
+// ("https://127.0.0.1:port"). Run sends it the cases whose client
+// certificate comes from the TLS connection.
+type ServeTLS func(t *testing.T, c bearer.Checker, cfg *tls.Config) string
+
 // testCase is one request and the status every adapter must give; the
 // headers and body must be what package bearer answers to the same request
 // without any framework.
@@ -45,8 +53,11 @@ type testCase struct {
 }
 
 // Run sends every case to the servers serve starts and checks the status,
-// the set of response headers and their values, and the body.
-func Run(t *testing.T, serve Serve) {
+// the set of response headers and their values, and the body. The cases
+// whose client certificate comes from the TLS connection go to the
+// servers serveTLS starts, if one is given; without it they are skipped,
+// saying so.
+func Run(t *testing.T, serve Serve, serveTLS ...ServeTLS) {
 	t.Helper()
 	iss, err := bearertest.NewIssuer(bearertest.WithAudience(Audience), bearertest.WithKeysFor(bearertest.CommonAlgorithms...))
 	if err != nil {
@@ -61,13 +72,30 @@ func Run(t *testing.T, serve Serve) {
 			// The reference is a twin of the verifier served: DPoP proofs
 			// are one-time, so each must see every request once.
 			v, twin := newVerifier(t, iss.URL(), s.edit), newVerifier(t, iss.URL(), s.edit)
-			base := serve(t, v)
-			for _, tc := range s.cases(t, iss) {
+			cases := s.cases(t, iss)
+			var base, tlsBase string
+			var roots *x509.CertPool
+			if slices.ContainsFunc(cases, func(tc testCase) bool { return !tc.overTLS }) {
+				base = serve(t, v)
+			}
+			if len(serveTLS) > 0 && slices.ContainsFunc(cases, func(tc testCase) bool { return tc.overTLS }) {
+				var cfg *tls.Config
+				cfg, roots = tlsPair(t)
+				tlsBase = serveTLS[0](t, v, cfg)
+			}
+			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) {
-					if tc.overTLS {
+					if !tc.overTLS {
+						check(t, client, base, twin, tc)
+						return
+					}
+					if tlsBase == "" {
 						t.Skip(skipHTTPOverTLS)
 					}
-					check(t, client, base, twin, tc)
+					// The certificate is the connection's: one per case.
+					c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil, TLSClientConfig: clientTLS(roots, tc.cert)}}
+					defer c.CloseIdleConnections()
+					check(t, c, tlsBase, twin, tc)
 				})
 			}
 		})
