@@ -3,6 +3,7 @@ module github.com/bouncer-go/bouncer/examples
 go 1.26.0
 
 require (
+	github.com/bouncer-go/bouncer/adapters/bearerconnect v0.0.0
 	github.com/bouncer-go/bouncer/adapters/bearerecho v0.0.0
 	github.com/bouncer-go/bouncer/adapters/bearerecho5 v0.0.0
 	github.com/bouncer-go/bouncer/adapters/bearerfiber v0.0.0
@@ -15,6 +16,7 @@ require (
 )
 
 require (
+	connectrpc.com/connect/v2 v2.0.2
 	github.com/gin-gonic/gin v1.12.0
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/gofiber/fiber/v3 v3.1.0
@@ -89,6 +91,7 @@ require (
 )
 
 replace (
+	github.com/bouncer-go/bouncer/adapters/bearerconnect => ../adapters/bearerconnect
 	github.com/bouncer-go/bouncer/adapters/bearerecho => ../adapters/bearerecho
 	github.com/bouncer-go/bouncer/adapters/bearerecho5 => ../adapters/bearerecho5
 	github.com/bouncer-go/bouncer/adapters/bearerfiber => ../adapters/bearerfiber

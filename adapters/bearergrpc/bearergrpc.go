@@ -24,6 +24,17 @@
 // of the HTTP answer (Unauthenticated, PermissionDenied, InvalidArgument,
 // Unavailable) with its description as the message, and the RFC 6750
 // challenge in a www-authenticate trailer (see Interceptor.Refuse).
+//
+// Sender-constrained tokens work as over HTTP. A gRPC call is an HTTP/2
+// POST to its full method name, so a DPoP client proves
+// htm "POST" and htu "https://host:port/package.Service/Method": set
+// bearer.DPoP.PublicURL to the origin clients dial (the path comes from
+// the call, never the :authority). A token bound to a TLS client
+// certificate (cnf.x5t#S256) is checked against the certificate the
+// client authenticated the connection with, which the server's TLS
+// transport credentials (credentials.NewTLS with ClientAuth asking for
+// one) hand to the interceptor; the conformance suite runs both, and
+// every other case a call can carry, over gRPC.
 package bearergrpc
 
 import (

@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
@@ -55,15 +56,17 @@ func conformanceInterceptor(v bearer.Checker) *bearergrpc.Interceptor {
 	)
 }
 
-// TestConformance sends every header-only case of the conformance suite,
-// under each of its verifier configurations (resource metadata in
-// challenges, DPoP, DPoP with nonces, certificate-bound tokens…), as
-// metadata and expects package bearer's answer in gRPC's terms: the code
-// of its status, its WWW-Authenticate challenges (with resource_metadata
-// and the DPoP challenge when configured), Retry-After and DPoP-Nonce as
-// trailers and nothing else, its description as the message, and on
-// success the claims it verified and the DPoP-Nonce to use next as a
-// header.
+// TestConformance runs the whole conformance suite, under each of its
+// verifier configurations (resource metadata in challenges, DPoP with
+// proofs for the call's POST to its full method name, DPoP with nonces,
+// certificate-bound tokens with the certificate in a header or from the
+// TLS connection, an issuer that is down…), with each case's headers as
+// metadata, and expects package bearer's answer in gRPC's terms: the code
+// of its status, its WWW-Authenticate challenges, Retry-After and
+// DPoP-Nonce as trailers and nothing else, its description as the
+// message, and on success the claims it verified and the DPoP-Nonce to use
+// next as a header. The cases a call cannot carry (tokens in the URL
+// query or a form body) are skipped with the suite's reason.
 func TestConformance(t *testing.T) {
 	suites := conformance.Calls(t, transport)
 	if len(suites) < 4 {
@@ -71,9 +74,23 @@ func TestConformance(t *testing.T) {
 	}
 	for _, s := range suites {
 		t.Run(s.Name, func(t *testing.T) {
-			conn := dial(t, serve(t, conformanceInterceptor(s.Verifier)), plaintext)
+			var opts []grpc.ServerOption
+			if s.TLS != nil {
+				opts = append(opts, grpc.Creds(credentials.NewTLS(s.TLS)))
+			}
+			addr := serve(t, conformanceInterceptor(s.Verifier), opts...)
+			conn := dial(t, addr, plaintext)
 			for _, c := range s.Calls {
-				t.Run(c.Name, func(t *testing.T) { checkCall(t, conn, s.Verifier, c) })
+				t.Run(c.Name, func(t *testing.T) {
+					if c.Skip != "" {
+						t.Skip(c.Skip)
+					}
+					if c.TLS != nil {
+						// The certificate is the connection's: one per call.
+						conn = dial(t, addr, grpc.WithTransportCredentials(credentials.NewTLS(c.TLS)))
+					}
+					checkCall(t, conn, s.Verifier, c)
+				})
 			}
 		})
 	}

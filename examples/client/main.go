@@ -16,6 +16,10 @@
 //	               call GetCountry AUS on; plaintext on loopback, TLS elsewhere
 //	MCP_URL        or the endpoint of the MCP country server (examples/mcp)
 //	               whose lookup_country tool to call for AUS
+//	CONNECT_URL    or the base URL of the Connect country API
+//	               (examples/connect) to call GetCountry AUS on
+//	CONNECT_PROTOCOL  connect (default) or grpcweb, for CONNECT_URL; a gRPC
+//	               client calls the Connect API with GRPC_ADDR
 //
 // The work is done by package tokenclient, which the examples' tests run
 // too.

@@ -4,5 +4,7 @@
 // embedded development issuer, and against a real, independent issuer
 // (panva's oidc-provider on Node.js, see package oidcprovider). Every case runs on each server,
 // and the servers must answer the same request byte for byte alike: the
-// frameworks differ, bouncer's answers must not.
+// frameworks differ, bouncer's answers must not. The Connect example runs
+// against the real issuer too, called as a Connect, gRPC-Web and gRPC
+// client, and its refusals must carry the net/http example's challenges.
 package integration

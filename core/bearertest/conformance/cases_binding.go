@@ -73,6 +73,7 @@ func dpopCasesFor(t *testing.T, iss *bearertest.Issuer, tr transport) []testCase
 		{name: "no proof", path: PathScoped, header: noProof, status: 401},
 		{name: "replayed proof", path: PathScoped, header: c.header(t, tr, PathScoped, ""), repeat: true, status: 401},
 		{name: "proof for another path", path: PathScoped, header: c.header(t, tr, PathPolicy, ""), status: 401},
+		{name: "proof for another method", path: PathScoped, header: c.header(t, tr.otherMethod(), PathScoped, ""), status: 401},
 		{name: "proof too old", path: PathScoped, header: c.header(t, tr, PathScoped, "", bearertest.WithProofClaim("iat", time.Now().Add(-time.Hour).Unix())), status: 401},
 		{name: "unbound token with the DPoP scheme", path: PathScoped, header: unboundWithProof, status: 401},
 		{name: "no token", path: PathScoped, status: 401},

@@ -4,8 +4,11 @@
 // Fiber, or an adapter of your own.
 //
 // An adapter's test starts its framework with the routes below and calls
-// Run; the expected answers come from package bearer itself, so an adapter
-// passes exactly when it adds, drops and changes nothing.
+// Run, with a ServeTLS too for the cases whose client certificate comes
+// from the TLS connection; an RPC front door (gRPC, Connect) sends the
+// calls of Calls instead. The expected answers come from package bearer
+// itself, so an adapter passes exactly when it adds, drops and changes
+// nothing.
 package conformance
 
 import (

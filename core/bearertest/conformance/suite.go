@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"io"
@@ -23,6 +24,14 @@ import (
 // once per verifier configuration.
 type Serve func(t *testing.T, c bearer.Checker) string
 
+// ServeTLS starts the server under test as Serve does, but over TLS with
+// cfg: its certificate for 127.0.0.1, and its request for a client
+// certificate, which the server must not check itself (the token's
+// binding is the check). It returns the base URL
+// ("https://127.0.0.1:port"). Run sends it the cases whose client
+// certificate comes from the TLS connection.
+type ServeTLS func(t *testing.T, c bearer.Checker, cfg *tls.Config) string
+
 // testCase is one request and the status every adapter must give; the
 // headers and body must be what package bearer answers to the same request
 // without any framework.
@@ -36,11 +45,19 @@ type testCase struct {
 	body        string
 	status      int
 	repeat      bool // send twice, judge the second (a replayed DPoP proof)
+	// overTLS sends the request over a TLS connection on which the client
+	// presents cert (none when nil): the certificate reaches the server
+	// from the connection, not from a header.
+	overTLS bool
+	cert    *tls.Certificate
 }
 
 // Run sends every case to the servers serve starts and checks the status,
-// the set of response headers and their values, and the body.
-func Run(t *testing.T, serve Serve) {
+// the set of response headers and their values, and the body. The cases
+// whose client certificate comes from the TLS connection go to the
+// servers serveTLS starts, if one is given; without it they are skipped,
+// saying so.
+func Run(t *testing.T, serve Serve, serveTLS ...ServeTLS) {
 	t.Helper()
 	iss, err := bearertest.NewIssuer(bearertest.WithAudience(Audience), bearertest.WithKeysFor(bearertest.CommonAlgorithms...))
 	if err != nil {
@@ -55,9 +72,31 @@ func Run(t *testing.T, serve Serve) {
 			// The reference is a twin of the verifier served: DPoP proofs
 			// are one-time, so each must see every request once.
 			v, twin := newVerifier(t, iss.URL(), s.edit), newVerifier(t, iss.URL(), s.edit)
-			base := serve(t, v)
-			for _, tc := range s.cases(t, iss) {
-				t.Run(tc.name, func(t *testing.T) { check(t, client, base, twin, tc) })
+			cases := s.cases(t, iss)
+			var base, tlsBase string
+			var roots *x509.CertPool
+			if slices.ContainsFunc(cases, func(tc testCase) bool { return !tc.overTLS }) {
+				base = serve(t, v)
+			}
+			if len(serveTLS) > 0 && slices.ContainsFunc(cases, func(tc testCase) bool { return tc.overTLS }) {
+				var cfg *tls.Config
+				cfg, roots = tlsPair(t)
+				tlsBase = serveTLS[0](t, v, cfg)
+			}
+			for _, tc := range cases {
+				t.Run(tc.name, func(t *testing.T) {
+					if !tc.overTLS {
+						check(t, client, base, twin, tc)
+						return
+					}
+					if tlsBase == "" {
+						t.Skip(skipHTTPOverTLS)
+					}
+					// The certificate is the connection's: one per case.
+					c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil, TLSClientConfig: clientTLS(roots, tc.cert)}}
+					defer c.CloseIdleConnections()
+					check(t, c, tlsBase, twin, tc)
+				})
 			}
 		})
 	}
@@ -77,7 +116,9 @@ func Run(t *testing.T, serve Serve) {
 		dv := newVerifier(t, down.URL(), nil)
 		dbase := serve(t, dv)
 		for _, p := range []string{PathAuthenticated, PathScoped, PathPolicy} {
-			check(t, client, dbase, dv, testCase{name: p, path: p, header: bearerHeader(tok), status: http.StatusServiceUnavailable})
+			t.Run(p, func(t *testing.T) {
+				check(t, client, dbase, dv, testCase{name: p, path: p, header: bearerHeader(tok), status: http.StatusServiceUnavailable})
+			})
 		}
 	})
 }
@@ -104,6 +145,7 @@ func suites(tr transport) []suite {
 			c.DPoP = &bearer.DPoP{PublicURL: PublicURL, Mode: bearer.DPoPRequired, NonceSecret: nonceSecret}
 		}, dpopNonceCases(tr)},
 		{"certificate-bound tokens", func(c *bearer.Config) { c.ClientCertHeader = ClientCertHeader }, mtlsCases},
+		{"certificate-bound tokens, certificate from the TLS connection", nil, mtlsConnectionCases},
 	}
 }
 
@@ -117,6 +159,17 @@ type transport struct {
 
 // httpTransport sends each route's requests to the route itself.
 var httpTransport = transport{method: http.MethodGet, path: func(route string) string { return route }}
+
+// otherMethod is tr with another method than its own: GET for POST, POST
+// for anything else.
+func (tr transport) otherMethod() transport {
+	if tr.method == http.MethodPost {
+		tr.method = http.MethodGet
+	} else {
+		tr.method = http.MethodPost
+	}
+	return tr
+}
 
 func newVerifier(t *testing.T, issuer string, edit func(*bearer.Config)) *bearer.Verifier {
 	t.Helper()
@@ -267,8 +320,14 @@ func (r plainRequest) Form(name string) []string {
 	return f[name]
 }
 
-func (r plainRequest) Path() string                         { return r.tc.path }
-func (r plainRequest) ClientCertificate() *x509.Certificate { return nil }
+func (r plainRequest) Path() string { return r.tc.path }
+
+func (r plainRequest) ClientCertificate() *x509.Certificate {
+	if r.tc.cert == nil {
+		return nil
+	}
+	return r.tc.cert.Leaf
+}
 
 func (r plainRequest) Method() string {
 	if r.tc.method == "" {

@@ -2,6 +2,7 @@ package tokenclient
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -37,11 +38,18 @@ type Config struct {
 	// MCPURL, when set, is the endpoint of the MCP country server whose
 	// tool to call instead of APIURL.
 	MCPURL string
+	// ConnectURL, when set, is the base URL of the Connect country API
+	// (examples/connect) to call GetCountry on instead of APIURL.
+	ConnectURL string
+	// ConnectProtocol is "connect" (the default) or "grpcweb": how to
+	// call ConnectURL. gRPC clients call it with GRPCAddr.
+	ConnectProtocol string
 }
 
 // ConfigFromEnv reads ISSUER_URL or TOKEN_URL, CLIENT_ID, CLIENT_SECRET,
 // SCOPES (space- or comma-separated), RESOURCE, AUDIENCE, DPOP (1 to use
-// DPoP), API_URL, GRPC_ADDR and MCP_URL through getenv.
+// DPoP), API_URL, GRPC_ADDR, MCP_URL, CONNECT_URL and CONNECT_PROTOCOL
+// through getenv.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	cfg := Config{
 		IssuerURL:    strings.TrimSpace(getenv("ISSUER_URL")),
@@ -55,11 +63,18 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		APIURL:       strings.TrimSpace(getenv("API_URL")),
 		GRPCAddr:     strings.TrimSpace(getenv("GRPC_ADDR")),
 		MCPURL:       strings.TrimSpace(getenv("MCP_URL")),
+		ConnectURL:   strings.TrimSpace(getenv("CONNECT_URL")),
 	}
 	if cfg.APIURL == "" {
 		cfg.APIURL = DefaultAPIURL
 	}
 	var errs []error
+	switch p := strings.TrimSpace(getenv("CONNECT_PROTOCOL")); p {
+	case "", "connect", "grpcweb":
+		cfg.ConnectProtocol = p
+	default:
+		errs = append(errs, fmt.Errorf("CONNECT_PROTOCOL is %q: connect or grpcweb (gRPC clients use GRPC_ADDR)", p))
+	}
 	if cfg.IssuerURL == "" && cfg.TokenURL == "" {
 		errs = append(errs, errors.New("set ISSUER_URL (the token endpoint is then discovered) or TOKEN_URL"))
 	}

@@ -46,3 +46,17 @@ func TestConfigFromEnv(t *testing.T) {
 		})
 	}
 }
+
+func TestConfigFromEnvConnect(t *testing.T) {
+	env := map[string]string{"TOKEN_URL": "https://sso.example.com/token", "CLIENT_ID": "c", "CLIENT_SECRET": "s", "CONNECT_URL": " http://localhost:8091 "}
+	for protocol, ok := range map[string]bool{"": true, "connect": true, "grpcweb": true, "grpc": false, "GRPCWEB": false} {
+		env["CONNECT_PROTOCOL"] = protocol
+		got, err := ConfigFromEnv(func(k string) string { return env[k] })
+		if ok && (err != nil || got.ConnectURL != "http://localhost:8091" || got.ConnectProtocol != protocol) {
+			t.Errorf("CONNECT_PROTOCOL=%q: %+v, %v", protocol, got, err)
+		}
+		if !ok && (err == nil || !strings.Contains(err.Error(), "CONNECT_PROTOCOL")) {
+			t.Errorf("CONNECT_PROTOCOL=%q: err = %v, want one naming CONNECT_PROTOCOL", protocol, err)
+		}
+	}
+}

@@ -37,12 +37,14 @@ func callGRPC(ctx context.Context, ts oauth2.TokenSource, addr string, out io.Wr
 	defer conn.Close()
 
 	fmt.Fprintf(out, "GetCountry %s at %s\n", lookupCode, addr)
-	var trailer metadata.MD
-	c, err := countrypb.NewCountryServiceClient(conn).GetCountry(ctx, &countrypb.GetCountryRequest{Code: lookupCode}, grpc.Trailer(&trailer))
+	var header, trailer metadata.MD
+	c, err := countrypb.NewCountryServiceClient(conn).GetCountry(ctx, &countrypb.GetCountryRequest{Code: lookupCode}, grpc.Header(&header), grpc.Trailer(&trailer))
 	st := status.Convert(err)
 	fmt.Fprintf(out, "%s\n", st.Code())
 	if err != nil {
-		for _, ch := range trailer.Get("www-authenticate") {
+		// bearergrpc sends the challenge with the status, as a trailer; a
+		// server on net/http (Connect) as a header.
+		for _, ch := range append(header.Get("www-authenticate"), trailer.Get("www-authenticate")...) {
 			fmt.Fprintf(out, "www-authenticate: %s\n", ch)
 		}
 		fmt.Fprintf(out, "%s\n", st.Message())

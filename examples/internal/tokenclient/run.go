@@ -17,8 +17,8 @@ import (
 const lookupCode = "AUS"
 
 // Run gets a token as cfg says and GETs cfg.APIURL with it, or calls the
-// gRPC API at cfg.GRPCAddr or the MCP server at cfg.MCPURL when one is
-// set, printing to out what it does, the API's status and its body; never
+// gRPC API at cfg.GRPCAddr, the MCP server at cfg.MCPURL or the Connect
+// API at cfg.ConnectURL when one is set, printing to out what it does, the API's status and its body; never
 // the token or the secret. It fails unless the API answers 2xx (or OK, or
 // the tool's answer). A nil client means one with a 15s
 // timeout.
@@ -83,6 +83,8 @@ func Run(ctx context.Context, cfg Config, client *http.Client, out io.Writer) er
 		return callGRPC(ctx, ts, cfg.GRPCAddr, out)
 	case cfg.MCPURL != "":
 		return callMCP(ctx, oauth2.NewClient(ctx, ts), cfg.MCPURL, out)
+	case cfg.ConnectURL != "":
+		return callConnect(ctx, oauth2.NewClient(ctx, ts), cfg.ConnectURL, cfg.ConnectProtocol, out)
 	}
 	return call(ctx, oauth2.NewClient(ctx, ts), cfg.APIURL, out)
 }
