@@ -76,6 +76,7 @@ func NewVerifier(cfg Config, logger *slog.Logger, metadataURL string) (bearer.Ch
 				ClientSecret: cfg.Introspection.ClientSecret,
 				URL:          cfg.Introspection.URL,
 				MaxAge:       cfg.Introspection.MaxAge,
+				AllTokens:    cfg.Introspection.AllTokens,
 				Shared:       shared,
 			}
 		}
