@@ -25,13 +25,15 @@ type Process struct {
 // process group of their own, and waits for them. Its standard input is a
 // pipe from the test binary: when that closes, because Stop closed it or
 // because the binary ended however it ended, the whole group gets
-// SIGTERM. (A background job's standard input is /dev/null, hence fd 3.)
+// SIGTERM. (A background job's standard input is /dev/null, hence fd 3;
+// the watcher's output goes nowhere, so that the server's output ends
+// when the server does.)
 // Java servers started by scripts (Keycloak's kc.sh runs java as
 // a child) would otherwise outlive a killed test binary.
 const watchdog = `exec 3<&0
 "$@" </dev/null 3<&- &
 child=$!
-(read -r _ <&3; kill -TERM 0) &
+(read -r _ <&3; kill -TERM 0) >/dev/null 2>&1 &
 exec 3<&-
 wait "$child"`
 

@@ -51,3 +51,16 @@ func TestStopEndsChildren(t *testing.T) {
 		t.Error("Exited() = false after Stop")
 	}
 }
+
+// A server that fails at once is reported at once, with its output, not
+// when the readiness wait gives up.
+func TestStartReportsAnEarlyExit(t *testing.T) {
+	began := time.Now()
+	_, err := Start("failing server", exec.Command("/bin/sh", "-c", "echo no such option >&2; exit 3"), "http://127.0.0.1:1/", time.Minute)
+	if err == nil || !strings.Contains(err.Error(), "no such option") || !strings.Contains(err.Error(), "exit status 3") {
+		t.Fatalf("Start = %v", err)
+	}
+	if d := time.Since(began); d > 20*time.Second {
+		t.Errorf("the exit was reported after %v", d)
+	}
+}
