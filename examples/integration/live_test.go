@@ -2,6 +2,7 @@ package integration
 
 import (
 	"sync"
+
 	"testing"
 	"time"
 )
