@@ -70,10 +70,15 @@ func (j JDK) Java() string { return filepath.Join(j.Home, "bin", "java") }
 
 func (j JDK) String() string { return fmt.Sprintf("Java %s (%s)", j.Version, j.Home) }
 
-// FindJDK returns the newest JDK of at least version min among
-// $JAVA_HOME, the java on PATH and the JDKs under /usr/lib/jvm (where
-// Debian's packages and the Temurin install put them).
+// FindJDK returns $JAVA_HOME's JDK if it is of at least version min, or
+// else the newest such JDK among the java on PATH and the JDKs under
+// /usr/lib/jvm (where Debian's packages and the Temurin install put them).
 func FindJDK(min int) (JDK, error) {
+	if home := os.Getenv("JAVA_HOME"); home != "" {
+		if j, ok := readJDK(home); ok && j.Major >= min {
+			return j, nil
+		}
+	}
 	seen := map[string]bool{}
 	var found []JDK
 	consider := func(home string) {
