@@ -165,7 +165,9 @@ func roleGRPCServer(t *testing.T, v *bearer.Verifier, p bearer.Policy) string {
 	return l.Addr().String()
 }
 
-type okCountry struct{ countrypb.UnimplementedCountryServiceServer }
+type okCountry struct {
+	countrypb.UnimplementedCountryServiceServer
+}
 
 func (okCountry) GetCountry(context.Context, *countrypb.GetCountryRequest) (*countrypb.Country, error) {
 	return &countrypb.Country{Code: "AUS", Name: "AUSTRALIA"}, nil
@@ -186,4 +188,3 @@ func callGetCountry(t *testing.T, target, token string) codes.Code {
 	_, err = countrypb.NewCountryServiceClient(conn).GetCountry(ctx, &countrypb.GetCountryRequest{Code: "AUS"})
 	return status.Code(err)
 }
-
