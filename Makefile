@@ -2,14 +2,21 @@
 MODULES := $(shell go list -m -f '{{.Dir}}' 2>/dev/null)
 NPM_ISSUER := testdata/oidc-provider
 
-.PHONY: test fmt-check vet standalone unit deps bench run fuzz
+.PHONY: test fmt-check vet standalone unit deps java-deps bench run fuzz
 
 test: fmt-check vet standalone deps unit
 
-deps: $(NPM_ISSUER)/node_modules/.package-lock.json
+deps: $(NPM_ISSUER)/node_modules/.package-lock.json java-deps
 
 $(NPM_ISSUER)/node_modules/.package-lock.json: $(NPM_ISSUER)/package-lock.json
 	npm ci --prefix $(NPM_ISSUER) --no-audit --no-fund
+
+# Keycloak's distribution (through Maven, started once for its build step)
+# and the Spring Authorization Server of testdata, built with Maven, into
+# the cache (~/.cache/bouncer): the integration tests run both. Needs a JDK
+# and Maven; BOUNCER_SKIP_JAVA=1 skips them (and those tests).
+java-deps:
+	go run ./examples/internal/javaissuer/prepare
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path '*/node_modules/*')); \
@@ -24,9 +31,11 @@ standalone:
 	@for m in $(MODULES); do echo "GOWORK=off go build $$m"; (cd $$m && GOWORK=off go build ./... && GOWORK=off go vet ./...) || exit 1; done
 
 # The race detector runs on every module; the examples module holds the
-# integration tests against the real oidc-provider issuer.
+# integration tests against the real issuers (oidc-provider, Keycloak,
+# Spring Authorization Server), whose starts on a busy machine need more
+# than go test's default ten minutes.
 unit:
-	@for m in $(MODULES); do echo "go test -race $$m"; (cd $$m && go test -race -count=1 ./...) || exit 1; done
+	@for m in $(MODULES); do echo "go test -race $$m"; (cd $$m && go test -race -count=1 -timeout 30m ./...) || exit 1; done
 
 # Verification against the bare standard-library check (ratios measured in
 # interleaved rounds), the cache, token extraction, many issuers, RSA with

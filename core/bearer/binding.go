@@ -37,9 +37,14 @@ type presentation struct {
 // RFC 9449 §7.2 forbids.
 func checkBinding(c *Claims, pr presentation) *Error {
 	b := c.cnf
-	for _, m := range b.members {
-		if m != "jkt" && m != "x5t#S256" {
-			return tokenError(ErrSenderConstrained, "the token is bound to a proof-of-possession key (cnf) that bouncer cannot check")
+	// A member bouncer cannot check is refused unless a binding it checks
+	// is there too: Keycloak writes "kc-jkt-type" beside jkt, and the jkt
+	// binding is enforced whatever else cnf says.
+	if b.jkt == "" && b.x5t == "" {
+		for _, m := range b.members {
+			if m != "jkt" && m != "x5t#S256" {
+				return tokenError(ErrSenderConstrained, "the token is bound to a proof-of-possession key (cnf) that bouncer cannot check")
+			}
 		}
 	}
 	switch {

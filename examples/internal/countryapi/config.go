@@ -62,6 +62,9 @@ type Introspection struct {
 	ClientID, ClientSecret string
 	URL                    string        // empty: from the issuer's discovery
 	MaxAge                 time.Duration // how long an active answer is reused; 0: bouncer's default
+	// AllTokens sends JWTs to the endpoint too, for Keycloak's lightweight
+	// access tokens and for revocation of JWTs to take effect.
+	AllTokens bool
 }
 
 // Dev reports whether the configuration asks for the development issuer.
@@ -70,7 +73,7 @@ func (c Config) Dev() bool { return c.IssuerURL == "" }
 // ConfigFromEnv reads ISSUER_URL (comma-separated for several issuers),
 // TENANTS, AUDIENCE (comma-separated), ADDR, RESOURCE_URL,
 // INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET, INTROSPECTION_URL,
-// INTROSPECTION_MAX_AGE, REDIS_URL, DPOP (allowed, required or disabled),
+// INTROSPECTION_MAX_AGE, INTROSPECTION_ALL_TOKENS (1: JWTs too), REDIS_URL, DPOP (allowed, required or disabled),
 // PUBLIC_URL and DEV_TOKENS (jwt or opaque) through getenv (os.Getenv, or a
 // map in tests). A real issuer needs its audience named: accepting tokens
 // for any audience would let a token meant for another API in through this
@@ -112,6 +115,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		cfg.OpaqueDevTokens = true
 	default:
 		return Config{}, fmt.Errorf("DEV_TOKENS is %q: jwt or opaque", t)
+	}
+	switch v := strings.TrimSpace(getenv("INTROSPECTION_ALL_TOKENS")); v {
+	case "", "0":
+	case "1":
+		cfg.Introspection.AllTokens = true
+	default:
+		return Config{}, fmt.Errorf("INTROSPECTION_ALL_TOKENS is %q: 1 to introspect JWTs too, or 0", v)
 	}
 	if (cfg.Introspection.ClientID == "") != (cfg.Introspection.ClientSecret == "") {
 		return Config{}, errors.New("INTROSPECTION_CLIENT_ID and INTROSPECTION_CLIENT_SECRET go together")

@@ -92,6 +92,7 @@ func issuerConfigs(cfg Config, logger *slog.Logger) ([]bearer.Config, error) {
 				ClientSecret: cfg.Introspection.ClientSecret,
 				URL:          cfg.Introspection.URL,
 				MaxAge:       cfg.Introspection.MaxAge,
+				AllTokens:    cfg.Introspection.AllTokens,
 				Shared:       shared,
 			}
 		}
