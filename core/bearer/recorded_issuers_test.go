@@ -149,7 +149,6 @@ func TestRecordedKeySets(t *testing.T) {
 // AllTokens) and Spring's for a reference token. Their claims land in
 // Claims as the JWTs' would.
 func TestRecordedIntrospectionAnswers(t *testing.T) {
-	lightweight := recordedLightweightToken(t)
 	for _, c := range []struct {
 		name, discovery, jwks, answer, token string
 		allTokens                            bool
@@ -157,7 +156,7 @@ func TestRecordedIntrospectionAnswers(t *testing.T) {
 		audience, scopes, roles              []string
 	}{
 		{"Keycloak 26.7.3 lightweight token", "discovery/keycloak-26.7.3.json", "jwks/keycloak-26.7.3.json",
-			"introspection/keycloak-26.7.3-lightweight.json", lightweight, true, "lightweight-client",
+			"introspection/keycloak-26.7.3-lightweight.json", "", true, "lightweight-client",
 			[]string{"country-api", "account"}, []string{"country.read"}, []string{"default-roles-services", "offline_access", "uma_authorization"}},
 		{"Spring reference token", "discovery/spring-authorization-server-boot-4.0.7.json", "jwks/spring-authorization-server-boot-4.0.7.json",
 			"introspection/spring-authorization-server-boot-4.0.7-reference.json", strings.Repeat("r", 128), false, "opaque-client",
@@ -165,6 +164,10 @@ func TestRecordedIntrospectionAnswers(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ri := serveRecorded(t, c.discovery, c.jwks)
+			if c.allTokens {
+				// A JWT is introspected only once it names the issuer.
+				c.token = recordedLightweightToken(t, ri.URL)
+			}
 			var answer map[string]any
 			if err := json.Unmarshal(recorded(t, c.answer, ri.URL), &answer); err != nil {
 				t.Fatal(err)
@@ -204,7 +207,7 @@ func TestRecordedIntrospectionAnswers(t *testing.T) {
 // recordedLightweightToken rebuilds Keycloak's recorded lightweight token
 // as a compact JWS (its signature replaced): with AllTokens only the
 // introspection answer judges it.
-func recordedLightweightToken(t *testing.T) string {
+func recordedLightweightToken(t *testing.T, issuer string) string {
 	t.Helper()
 	b, err := os.ReadFile("../../testdata/introspection/keycloak-26.7.3-lightweight-token.json")
 	if err != nil {
@@ -224,6 +227,8 @@ func recordedLightweightToken(t *testing.T) string {
 	if claims["aud"] != nil || claims["realm_access"] != nil {
 		t.Fatalf("the recorded lightweight token carries aud or roles: %s", fx.Claims)
 	}
+	claims["iss"] = issuer
+	fx.Claims, _ = json.Marshal(claims)
 	enc := func(raw json.RawMessage) string {
 		var v any
 		if err := json.Unmarshal(raw, &v); err != nil {
