@@ -211,10 +211,10 @@ type Introspection struct {
 // Tokens says where tokens are read from, besides the Authorization
 // header. A request carrying two tokens is refused (400).
 type Tokens struct {
-	Header      string `yaml:"header"`
-	Cookie      string `yaml:"cookie"`
-	AllowQuery  bool   `yaml:"allow-query"`
-	AllowFormBody bool `yaml:"allow-form-body"`
+	Header        string `yaml:"header"`
+	Cookie        string `yaml:"cookie"`
+	AllowQuery    bool   `yaml:"allow-query"`
+	AllowFormBody bool   `yaml:"allow-form-body"`
 }
 
 // Route is one rule: which requests it matches and what they need.

@@ -22,18 +22,18 @@ import (
 // verifiers, its routes, the headers it sets upstream. It is immutable;
 // a reload builds a new one (see Server).
 type Gateway struct {
-	cfg      *Config
-	checker  bearer.Checker
-	routes   []*route
-	headers  *claimHeaders
-	proxies  []netip.Prefix
-	origins  map[string]origin // DPoP: host → public origin; "*" for the rest
+	cfg             *Config
+	checker         bearer.Checker
+	routes          []*route
+	headers         *claimHeaders
+	proxies         []netip.Prefix
+	origins         map[string]origin // DPoP: host → public origin; "*" for the rest
 	forwardedOrigin bool
-	mtls     string // "", "xfcc" or "header"
-	allowForm bool
-	metadata *bearer.ResourceMetadata
-	log      *slog.Logger
-	rdb      *redis.Client
+	mtls            string // "", "xfcc" or "header"
+	allowForm       bool
+	metadata        *bearer.ResourceMetadata
+	log             *slog.Logger
+	rdb             *redis.Client
 
 	untrustedLog rateLimit
 	checks       metric.Int64Counter // nil without metrics
@@ -276,7 +276,7 @@ func (g *Gateway) buildChecker(opts Options) (bearer.Checker, error) {
 		Issuers:          configs,
 		Realm:            cfg.Realm,
 		ResourceMetadata: metadataURL,
-		Cache:   bearer.CacheConfig{MaxEntries: cfg.Cache.MaxEntries, MaxBytes: cfg.Cache.MaxBytes, Disable: cfg.Cache.Disable},
+		Cache:            bearer.CacheConfig{MaxEntries: cfg.Cache.MaxEntries, MaxBytes: cfg.Cache.MaxBytes, Disable: cfg.Cache.Disable},
 	})
 	if err != nil {
 		path := "issuers"
