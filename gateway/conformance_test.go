@@ -1,0 +1,158 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/bouncer-go/bouncer/core/bearer"
+	"github.com/bouncer-go/bouncer/core/bearertest/conformance"
+)
+
+// The conformance suite every adapter passes, run through the
+// forward-auth front door: each request of the suite reaches a proxy,
+// which asks the gateway as Traefik's ForwardAuth does (the original
+// request's headers, X-Forwarded-Method, -Uri, -Host and -Proto, and the
+// body, as Traefik's forwardBody and Envoy's with_request_body forward
+// it), then passes an accepted request upstream with the claim headers
+// and returns a refused one's answer unchanged. The answers must be the
+// middleware's, byte for byte.
+func TestConformanceThroughForwardAuth(t *testing.T) {
+	conformance.Run(t, func(t *testing.T, c bearer.Checker) string {
+		g := conformanceGateway(t, c)
+		gw := httptest.NewServer(http.HandlerFunc(g.forwardAuth))
+		t.Cleanup(gw.Close)
+		mux := http.NewServeMux()
+		mux.Handle(conformance.Metadata.Path(), g.metadata) // proxies route it to bouncer serve
+		mux.Handle("/", &forwardAuthProxy{auth: gw.URL + "/auth", claims: g.headers.all, upstream: http.HandlerFunc(conformanceUpstream)})
+		front := httptest.NewServer(mux)
+		t.Cleanup(front.Close)
+		return front.URL
+	})
+}
+
+// conformanceGateway is the gateway configured with the suite's routes,
+// deciding with the suite's verifier c.
+func conformanceGateway(t *testing.T, c bearer.Checker) *Gateway {
+	t.Helper()
+	// The verifier's own settings say how tokens may come.
+	md, err := bearer.NewResourceMetadata("https://localhost/probe", c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := parse(t, `
+issuers:
+  - issuer-uri: https://sso.example.com/realms/services
+    audiences: [conformance-api]
+tokens:
+  allow-form-body: `+boolText(slices.Contains(md.BearerMethodsSupported, "body"))+`
+routes:
+  - path: /authenticated
+  - path: /scoped
+    policy:
+      scopes: [country.read]
+  - path: /policy
+    policy:
+      any-scopes: [country.write, country.read]
+      scopes-or-app-permissions:
+        scopes: [customer.read]
+        app-permissions: [Customer.Read.All]
+  - path: /optional
+    auth: optional
+  - path: /skipped
+    auth: skip
+resource-metadata:
+  resource: http://localhost/country
+  authorization-servers: [https://sso.example.com/realms/services]
+  scopes-supported: [country.read]
+  resource-name: Conformance API
+`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := New(cfg, Options{Logger: slog.New(slog.DiscardHandler), checker: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close() })
+	return g
+}
+
+func boolText(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
+
+// forwardAuthProxy does what Traefik's ForwardAuth does with
+// authResponseHeaders naming the claim headers.
+type forwardAuthProxy struct {
+	auth     string
+	claims   []string
+	upstream http.Handler
+}
+
+func (p *forwardAuthProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	method := http.MethodGet
+	if len(body) > 0 {
+		method = http.MethodPost
+	}
+	req, _ := http.NewRequestWithContext(r.Context(), method, p.auth, bytes.NewReader(body))
+	req.Header = r.Header.Clone()
+	req.Header.Set("X-Forwarded-Method", r.Method)
+	req.Header.Set("X-Forwarded-Uri", r.URL.RequestURI())
+	req.Header.Set("X-Forwarded-Host", r.Host)
+	req.Header.Set("X-Forwarded-Proto", "http")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		for name, values := range resp.Header {
+			if name != "Date" && name != "Content-Length" {
+				w.Header()[name] = values
+			}
+		}
+		w.WriteHeader(resp.StatusCode)
+		_, _ = w.Write(answer)
+		return
+	}
+	up := r.Clone(r.Context())
+	up.Body = io.NopCloser(bytes.NewReader(body))
+	for _, name := range p.claims {
+		up.Header.Del(name)
+		if v := resp.Header.Values(name); len(v) > 0 {
+			up.Header[name] = v
+		}
+	}
+	if n := resp.Header.Get("DPoP-Nonce"); n != "" {
+		w.Header().Set("DPoP-Nonce", n)
+	}
+	p.upstream.ServeHTTP(w, up)
+}
+
+// conformanceUpstream is the service behind the proxy: it answers as the
+// suite's handlers do, from the claim headers alone.
+func conformanceUpstream(w http.ResponseWriter, r *http.Request) {
+	out := struct {
+		ClientID string   `json:"client_id"`
+		Scopes   []string `json:"scopes"`
+		Same     bool     `json:"same"`
+	}{ClientID: r.Header.Get(DefaultClientIDHeader), Same: r.Header.Get(DefaultIssuerHeader) != ""}
+	if s := r.Header.Get(DefaultScopesHeader); s != "" {
+		out.Scopes = strings.Split(s, " ")
+	}
+	b, _ := json.Marshal(out)
+	_, _ = w.Write(b)
+}
