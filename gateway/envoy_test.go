@@ -287,3 +287,8 @@ func TestEnvoyHTTP(t *testing.T) {
 		t.Fatalf("no token: %d %v", resp.StatusCode, resp.Header)
 	}
 }
+
+func hexSHA256(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}

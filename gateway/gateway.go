@@ -42,6 +42,7 @@ type Gateway struct {
 	// what it holds only once none uses it any more.
 	refs      atomic.Int64
 	retired   atomic.Bool
+	closed    atomic.Bool
 	closeOnce sync.Once
 }
 
@@ -345,6 +346,7 @@ func (g *Gateway) Close() error {
 }
 
 func (g *Gateway) close() {
+	g.closed.Store(true)
 	// TODO(verifier-close): bearer.Verifier and MultiVerifier gain Close,
 	// which stops their key refresh timers; until then the interface
 	// checks below find nothing and a retired verifier's timers run on

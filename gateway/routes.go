@@ -135,7 +135,9 @@ func compilePattern(s string) (*pattern, error) {
 
 func (p *pattern) matches(path string) bool {
 	segs := strings.Split(path[1:], "/")
-	if len(segs) < len(p.segments) || (!p.rest && len(segs) != len(p.segments)) {
+	// With {rest...} the path goes on below the literal segments ("/files/"
+	// and deeper, not "/files"); without, it has exactly their number.
+	if (p.rest && len(segs) <= len(p.segments)) || (!p.rest && len(segs) != len(p.segments)) {
 		return false
 	}
 	for i, want := range p.segments {
