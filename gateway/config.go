@@ -341,9 +341,11 @@ type MTLS struct {
 
 // Redis is shared by the replicas (adapters/bearerredis).
 type Redis struct {
-	// URL, e.g. "redis://:${REDIS_PASSWORD}@redis:6379/0" (rediss:// for
-	// TLS). Required.
+	// URL, e.g. "redis://redis:6379/0" (rediss:// for TLS). Required.
 	URL string `yaml:"url"`
+	// Password, when set, replaces the URL's: write it as ${NAME}, which
+	// would need URL-escaping inside the URL.
+	Password string `yaml:"password"`
 	// Prefix goes before every key. Timeout bounds each call (100ms).
 	Prefix  string        `yaml:"prefix"`
 	Timeout time.Duration `yaml:"timeout"`

@@ -21,7 +21,7 @@ import (
 // request's headers, X-Forwarded-Method, -Uri, -Host and -Proto, and the
 // body, as Traefik's forwardBody and Envoy's with_request_body forward
 // it), then passes an accepted request upstream with the claim headers
-// and returns a refused one's answer unchanged. The answers must be the
+// and returns a refused one's reply unchanged. The answers must be the
 // middleware's, byte for byte.
 func TestConformanceThroughForwardAuth(t *testing.T) {
 	conformance.Run(t, func(t *testing.T, c bearer.Checker) string {
@@ -117,7 +117,7 @@ func (p *forwardAuthProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer resp.Body.Close()
-	answer, _ := io.ReadAll(resp.Body)
+	reply, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		for name, values := range resp.Header {
 			if name != "Date" && name != "Content-Length" {
@@ -125,7 +125,7 @@ func (p *forwardAuthProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		w.WriteHeader(resp.StatusCode)
-		_, _ = w.Write(answer)
+		_, _ = w.Write(reply)
 		return
 	}
 	up := r.Clone(r.Context())

@@ -43,6 +43,6 @@ func (g *Gateway) envoyHTTP(prefix string) http.HandlerFunc {
 		if g.allowForm {
 			o.form = formBody(r)
 		}
-		g.writeVerdict(w, g.decide(r.Context(), "envoy_http", o), true)
+		g.writeVerdict(w, g.decide(r.Context(), "envoy_http", o), answerEnvoy)
 	}
 }

@@ -23,6 +23,32 @@ const maxFormBytes = 64 << 10
 // is bouncer's answer (401, 403, 400 or 503 with its challenge and
 // body), for the proxy to return to the client.
 func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
+	g.forward(w, r, answerPlain)
+}
+
+// nginxAuth is forwardAuth for nginx's auth_request, which hands the
+// client only 401 and 403 (the first with the subrequest's
+// WWW-Authenticate, the second with nothing), drops the subrequest's body
+// and turns every other status into 500. Its refusals therefore also
+// carry what nginx's error_page locations need to give the client
+// bouncer's own answer (see the README's nginx recipe):
+// X-Bouncer-Www-Authenticate (every challenge, comma-separated) and
+// X-Bouncer-Body (the JSON body); the status nginx reads as
+// $upstream_status.
+func (g *Gateway) nginxAuth(w http.ResponseWriter, r *http.Request) {
+	g.forward(w, r, answerNginx)
+}
+
+// answer says which proxy reads a verdict.
+type answer int
+
+const (
+	answerPlain answer = iota // Traefik, Caddy
+	answerNginx
+	answerEnvoy // Envoy's HTTP mode
+)
+
+func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, as answer) {
 	if !g.fromProxy(w, r) {
 		return
 	}
@@ -56,7 +82,11 @@ func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	if g.allowForm {
 		o.form = formBody(r)
 	}
-	g.writeVerdict(w, g.decide(r.Context(), "forward_auth", o), false)
+	front := "forward_auth"
+	if as == answerNginx {
+		front = "nginx"
+	}
+	g.writeVerdict(w, g.decide(r.Context(), front, o), as)
 }
 
 // fromProxy refuses a request that does not come from a trusted proxy:
@@ -134,10 +164,15 @@ func parseForm(body string) (url.Values, error) {
 	return v, nil
 }
 
-// writeVerdict writes v as a forward-auth answer; envoy adds Envoy's
-// header listing the claim headers to remove upstream.
-func (g *Gateway) writeVerdict(w http.ResponseWriter, v verdict, envoy bool) {
+// writeVerdict writes v as a forward-auth answer for the proxy as says.
+func (g *Gateway) writeVerdict(w http.ResponseWriter, v verdict, as answer) {
 	if !v.allowed {
+		if as == answerNginx {
+			if c := v.resp.Header.Values("WWW-Authenticate"); len(c) > 0 {
+				w.Header().Set("X-Bouncer-Www-Authenticate", strings.Join(c, ", "))
+			}
+			w.Header().Set("X-Bouncer-Body", string(v.resp.Body))
+		}
 		writeResponse(w, v.resp)
 		return
 	}
@@ -148,7 +183,7 @@ func (g *Gateway) writeVerdict(w http.ResponseWriter, v verdict, envoy bool) {
 	for name, values := range v.accept {
 		h[name] = values
 	}
-	if envoy && len(v.remove) > 0 {
+	if as == answerEnvoy && len(v.remove) > 0 {
 		h.Set("X-Envoy-Auth-Headers-To-Remove", strings.ToLower(strings.Join(v.remove, ", ")))
 	}
 	h.Set("Cache-Control", "no-store")

@@ -110,6 +110,9 @@ func New(cfg *Config, opts Options) (*Gateway, error) {
 		if err != nil {
 			return nil, cfg.errorAt("redis.url", "%v", err)
 		}
+		if cfg.Redis.Password != "" {
+			ropts.Password = cfg.Redis.Password
+		}
 		g.rdb = redis.NewClient(ropts)
 	}
 	g.checker = opts.checker

@@ -62,14 +62,14 @@ func forwardAuthServer(t *testing.T, g *Gateway) string {
 	return srv.URL
 }
 
-type answer struct {
+type reply struct {
 	status int
 	header http.Header
 	body   string
 }
 
 // ask sends a forward-auth check as a proxy does.
-func ask(t *testing.T, base string, h http.Header) answer {
+func ask(t *testing.T, base string, h http.Header) reply {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, base+"/auth", nil)
 	if err != nil {
@@ -82,7 +82,7 @@ func ask(t *testing.T, base string, h http.Header) answer {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return answer{resp.StatusCode, resp.Header, string(b)}
+	return reply{resp.StatusCode, resp.Header, string(b)}
 }
 
 // traefik is what Traefik's ForwardAuth sends for a request.
@@ -99,7 +99,7 @@ func traefik(method, host, uri string, h http.Header) http.Header {
 	return out
 }
 
-// reference is package bearer's answer to the same request: what the
+// reference is package bearer's reply to the same request: what the
 // gateway must give.
 func reference(t *testing.T, c bearer.Checker, r bearer.Request, policies ...bearer.Policy) bearer.Response {
 	t.Helper()
@@ -111,7 +111,7 @@ func reference(t *testing.T, c bearer.Checker, r bearer.Request, policies ...bea
 }
 
 // wantRefusal checks a refusal against package bearer's.
-func wantRefusal(t *testing.T, got answer, want bearer.Response) {
+func wantRefusal(t *testing.T, got reply, want bearer.Response) {
 	t.Helper()
 	if got.status != want.Status {
 		t.Fatalf("status = %d; want %d (body %s)", got.status, want.Status, got.body)

@@ -214,6 +214,11 @@ func (s *Server) Handler() http.Handler {
 		defer done()
 		g.forwardAuth(w, r)
 	})
+	mux.HandleFunc(fa+"/nginx", func(w http.ResponseWriter, r *http.Request) {
+		g, done := s.acquire()
+		defer done()
+		g.nginxAuth(w, r)
+	})
 	prefix := orDefault(l.EnvoyHTTPPrefix, "/envoy")
 	mux.HandleFunc(prefix+"/", func(w http.ResponseWriter, r *http.Request) {
 		g, done := s.acquire()
