@@ -2,9 +2,20 @@
 MODULES := $(shell go list -m -f '{{.Dir}}' 2>/dev/null)
 NPM_ISSUER := testdata/oidc-provider
 
-.PHONY: test fmt-check vet standalone unit deps bench run fuzz
+.PHONY: test fmt-check vet standalone unit deps bench run fuzz caddy
 
-test: fmt-check vet standalone deps unit
+test: fmt-check vet standalone deps caddy unit
+
+# Caddy, for the gateway's live tests: built from the test-only module in
+# testdata/caddy (not part of go.work) into a cache outside the
+# repository, reused between runs, so no test builds it.
+CADDY_VERSION := $(shell sed -n 's|.*github.com/caddyserver/caddy/v2 \(v[^ ]*\).*|\1|p' testdata/caddy/go.mod)
+CADDY_BIN := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/bouncer/caddy-$(CADDY_VERSION)/caddy
+
+caddy: $(CADDY_BIN)
+
+$(CADDY_BIN): testdata/caddy/go.mod testdata/caddy/go.sum testdata/caddy/main.go
+	cd testdata/caddy && GOWORK=off go build -o $(CADDY_BIN) .
 
 deps: $(NPM_ISSUER)/node_modules/.package-lock.json
 
@@ -32,9 +43,10 @@ unit:
 # interleaved rounds), the cache, token extraction, many issuers, RSA with
 # prepared keys; then requests per second through every framework,
 # protected against open, and memory under a flood of distinct tokens.
-bench:
+bench: deps caddy
 	cd core && go test -run '^$$' -bench . -benchmem ./bearer/ ./internal/rsakey/
 	cd bench && go test -run '^$$' -bench . -benchtime 1x .
+	cd examples && go test -run '^$$' -bench Gateway -benchtime 1x ./integration/
 
 run:
 	go run ./examples/nethttp
