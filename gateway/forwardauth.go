@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/bouncer-go/bouncer/core/bearer"
@@ -27,14 +28,14 @@ func (g *Gateway) forwardAuth(w http.ResponseWriter, r *http.Request) {
 }
 
 // nginxAuth is forwardAuth for nginx's auth_request, which hands the
-// client only 401 and 403 (the first with the subrequest's
-// WWW-Authenticate, the second with nothing), drops the subrequest's body
-// and turns every other status into 500. Its refusals therefore also
-// carry what nginx's error_page locations need to give the client
-// bouncer's own answer (see the README's nginx recipe):
-// X-Bouncer-Www-Authenticate (every challenge, comma-separated) and
-// X-Bouncer-Body (the JSON body); the status nginx reads as
-// $upstream_status.
+// client only 401 and 403 (copying, in nginx 1.22, a single
+// WWW-Authenticate of the subrequest's), drops the subrequest's body and
+// turns every other status into 500. Every refusal is therefore answered
+// 403, which nginx passes on untouched, with what the error_page location
+// of the README's recipe needs to give the client bouncer's own answer,
+// in headers the client never sees: X-Bouncer-Status, X-Bouncer-Body and
+// X-Bouncer-Www-Authenticate (every challenge, comma-separated, as RFC
+// 9110 allows). Without the recipe the client gets 403: it fails closed.
 func (g *Gateway) nginxAuth(w http.ResponseWriter, r *http.Request) {
 	g.forward(w, r, answerNginx)
 }
@@ -167,13 +168,17 @@ func parseForm(body string) (url.Values, error) {
 // writeVerdict writes v as a forward-auth answer for the proxy as says.
 func (g *Gateway) writeVerdict(w http.ResponseWriter, v verdict, as answer) {
 	if !v.allowed {
+		resp := v.resp
 		if as == answerNginx {
-			if c := v.resp.Header.Values("WWW-Authenticate"); len(c) > 0 {
-				w.Header().Set("X-Bouncer-Www-Authenticate", strings.Join(c, ", "))
+			h := resp.Header.Clone()
+			if c := h.Values("WWW-Authenticate"); len(c) > 0 {
+				h.Set("X-Bouncer-Www-Authenticate", strings.Join(c, ", "))
 			}
-			w.Header().Set("X-Bouncer-Body", string(v.resp.Body))
+			h.Set("X-Bouncer-Status", strconv.Itoa(resp.Status))
+			h.Set("X-Bouncer-Body", string(resp.Body))
+			resp = bearer.Response{Status: http.StatusForbidden, Header: h, Body: resp.Body}
 		}
-		writeResponse(w, v.resp)
+		writeResponse(w, resp)
 		return
 	}
 	h := w.Header()

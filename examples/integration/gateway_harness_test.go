@@ -277,7 +277,7 @@ func startNginx(t *testing.T, bouncer, upstream string) string {
 worker_processes 1;
 daemon off;
 pid %[2]s/nginx.pid;
-error_log %[2]s/error.log info;
+error_log %[2]s/error.log notice;
 events { worker_connections 256; }
 http {
     access_log off;

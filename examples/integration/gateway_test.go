@@ -141,17 +141,26 @@ func TestGatewayThroughProxies(t *testing.T) {
 				name, uri string
 				h         http.Header
 				status    int
+				// nginx answers it itself, with its own body: it refuses
+				// a request with two Authorization headers before asking.
+				nginxItself bool
 			}{
-				{"no token", "/country/AUS", nil, 401},
-				{"token for another API", "/country/AUS", withToken(other, nil), 401},
-				{"garbage token", "/country/AUS", withToken("not-a-token", nil), 401},
-				{"missing scope", "/country/AUS", withToken(limited, nil), 403},
-				{"two Authorization headers", "/country/AUS", http.Header{"Authorization": {"Bearer " + good, "Bearer " + good}}, 400},
-				{"issuer outage", "/country/AUS", withToken(downTok, nil), 503},
-				{"no route", "/admin", withToken(good, nil), 403},
+				{"no token", "/country/AUS", nil, 401, false},
+				{"token for another API", "/country/AUS", withToken(other, nil), 401, false},
+				{"garbage token", "/country/AUS", withToken("not-a-token", nil), 401, false},
+				{"missing scope", "/country/AUS", withToken(limited, nil), 403, false},
+				{"two Authorization headers", "/country/AUS", http.Header{"Authorization": {"Bearer " + good, "Bearer " + good}}, 400, true},
+				{"issuer outage", "/country/AUS", withToken(downTok, nil), 503, false},
+				{"no route", "/admin", withToken(good, nil), 403, false},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					got := call(t, "GET", px.base+tc.uri, tc.h)
+					if tc.nginxItself && px.name == "nginx" {
+						if got.status != tc.status {
+							t.Fatalf("nginx: %d %s", got.status, got.body)
+						}
+						return
+					}
 					want := direct(t, bouncer, "GET", tc.uri, tc.h)
 					if want.status != tc.status {
 						t.Fatalf("bouncer serve answers %d; the test expects %d", want.status, tc.status)
