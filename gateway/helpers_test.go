@@ -16,7 +16,7 @@ import (
 
 const testAudience = "orders-api"
 
-func newIssuer(t *testing.T, opts ...bearertest.Option) *bearertest.Issuer {
+func newIssuer(t testing.TB, opts ...bearertest.Option) *bearertest.Issuer {
 	t.Helper()
 	iss, err := bearertest.NewIssuer(append([]bearertest.Option{bearertest.WithAudience(testAudience)}, opts...)...)
 	if err != nil {
@@ -139,3 +139,5 @@ func (p plain) Method() string                       { return p.method }
 func (p plain) Form(string) []string                 { return nil }
 func (p plain) Path() string                         { return p.path }
 func (p plain) ClientCertificate() *x509.Certificate { return nil }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

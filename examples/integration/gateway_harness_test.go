@@ -51,7 +51,7 @@ var (
 )
 
 // bouncerCommand builds cmd/bouncer once per test binary.
-func bouncerCommand(t *testing.T) string {
+func bouncerCommand(t testing.TB) string {
 	t.Helper()
 	bouncerOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "bouncer-cmd")
@@ -73,7 +73,7 @@ func bouncerCommand(t *testing.T) string {
 }
 
 // caddyVersion is the Caddy module testdata/caddy requires.
-func caddyVersion(t *testing.T) string {
+func caddyVersion(t testing.TB) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(repoRoot(t), "testdata", "caddy", "go.mod"))
 	if err != nil {
@@ -89,7 +89,7 @@ func caddyVersion(t *testing.T) string {
 // CaddyPath is where testdata/caddy is built, outside the repository and
 // reused between runs: `make caddy` (which .ci/run calls) builds it, and
 // the tests do when it is missing.
-func caddyPath(t *testing.T) string {
+func caddyPath(t testing.TB) string {
 	t.Helper()
 	cache, err := os.UserCacheDir()
 	if err != nil {
@@ -98,7 +98,7 @@ func caddyPath(t *testing.T) string {
 	return filepath.Join(cache, "bouncer", "caddy-"+caddyVersion(t), "caddy")
 }
 
-func caddyCommand(t *testing.T) string {
+func caddyCommand(t testing.TB) string {
 	t.Helper()
 	bin := caddyPath(t)
 	if _, err := os.Stat(bin); err == nil {
@@ -114,7 +114,7 @@ func caddyCommand(t *testing.T) string {
 	return bin
 }
 
-func nginxCommand(t *testing.T) string {
+func nginxCommand(t testing.TB) string {
 	t.Helper()
 	for _, p := range []string{"nginx", "/usr/sbin/nginx"} {
 		if bin, err := exec.LookPath(p); err == nil {
@@ -127,7 +127,7 @@ func nginxCommand(t *testing.T) string {
 
 // freePort is a loopback address free a moment ago, for servers whose
 // configuration must name their port.
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -162,7 +162,7 @@ func (p *process) String() string {
 	return p.output.String()
 }
 
-func start(t *testing.T, name string, env []string, bin string, args ...string) *process {
+func start(t testing.TB, name string, env []string, bin string, args ...string) *process {
 	t.Helper()
 	p := &process{cmd: exec.Command(bin, args...), lines: make(chan string, 1024)}
 	p.cmd.Env = append(os.Environ(), env...)
@@ -200,7 +200,7 @@ func start(t *testing.T, name string, env []string, bin string, args ...string) 
 }
 
 // waitListening waits for a TCP listener at addr.
-func waitListening(t *testing.T, name, addr string, p *process) {
+func waitListening(t testing.TB, name, addr string, p *process) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -218,7 +218,7 @@ func waitListening(t *testing.T, name, addr string, p *process) {
 
 // startBouncer runs `bouncer serve --config` on text and returns the
 // address its HTTP listener says it serves on.
-func startBouncer(t *testing.T, text string, env ...string) (addr string, p *process) {
+func startBouncer(t testing.TB, text string, env ...string) (addr string, p *process) {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "gateway.yaml")
 	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
@@ -243,7 +243,7 @@ func startBouncer(t *testing.T, text string, env ...string) (addr string, p *pro
 }
 
 // deployFile is a configuration of deploy/ with its addresses replaced.
-func deployFile(t *testing.T, name string, replace ...string) string {
+func deployFile(t testing.TB, name string, replace ...string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(repoRoot(t), "deploy", name))
 	if err != nil {
@@ -261,7 +261,7 @@ func deployFile(t *testing.T, name string, replace ...string) string {
 
 // startNginx runs nginx with deploy/nginx/bouncer.conf, listening at the
 // returned address.
-func startNginx(t *testing.T, bouncer, upstream string) string {
+func startNginx(t testing.TB, bouncer, upstream string) string {
 	t.Helper()
 	dir := t.TempDir()
 	addr := freePort(t)
@@ -306,7 +306,7 @@ http {
 }
 
 // startCaddy runs Caddy with deploy/caddy/Caddyfile.
-func startCaddy(t *testing.T, bouncer, upstream string) string {
+func startCaddy(t testing.TB, bouncer, upstream string) string {
 	t.Helper()
 	dir := t.TempDir()
 	addr := freePort(t)
@@ -330,7 +330,7 @@ type seen struct {
 
 // startUpstream is the service behind the proxy: it answers 200 with
 // what it received.
-func startUpstream(t *testing.T) string {
+func startUpstream(t testing.TB) string {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -341,7 +341,7 @@ func startUpstream(t *testing.T) string {
 }
 
 // call sends a request to base+path with the headers given.
-func call(t *testing.T, method, url string, h http.Header) response {
+func call(t testing.TB, method, url string, h http.Header) response {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), requestTimeout)
 	defer cancel()
