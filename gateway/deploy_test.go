@@ -3,6 +3,7 @@ package gateway
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,7 +12,13 @@ import (
 	"strings"
 	"testing"
 
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	"go.yaml.in/yaml/v3"
+	"google.golang.org/protobuf/encoding/protojson"
 )
 
 // The deployment files of deploy/ are documentation that must work: each
@@ -156,10 +163,26 @@ func TestDeployTraefik(t *testing.T) {
 
 func TestDeployEnvoy(t *testing.T) {
 	d := yamlDocs(t, "envoy/envoy.yaml")[0]
+	// Envoy's own schema: the file read as its bootstrap message, every
+	// typed_config resolved to Envoy's types, and their validation rules.
+	js, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var boot bootstrapv3.Bootstrap
+	if err := protojson.Unmarshal(js, &boot); err != nil {
+		t.Fatalf("not an Envoy bootstrap: %v", err)
+	}
+	if err := boot.ValidateAll(); err != nil {
+		t.Fatalf("Envoy's validation: %v", err)
+	}
 	hcm := at(t, d, "static_resources", "listeners", 0, "filter_chains", 0, "filters", 0, "typed_config")
 	authz := at(t, hcm, "http_filters", 0, "typed_config")
 	if at(t, authz, "failure_mode_allow") != false || at(t, authz, "transport_api_version") != "V3" || at(t, authz, "grpc_service", "envoy_grpc", "cluster_name") != "bouncer" {
 		t.Errorf("ext_authz: %v", authz)
+	}
+	if at(t, authz, "include_peer_certificate") != true || at(t, authz, "encode_raw_headers") != true {
+		t.Error("the check lacks the client certificate or keeps repeated headers apart no more")
 	}
 	if at(t, hcm, "forward_client_cert_details") != "SANITIZE_SET" {
 		t.Error("XFCC is not sanitised: a client could name a certificate")
