@@ -18,8 +18,8 @@ const maxFormBytes = 64 << 10
 // nginx's auth_request: the proxy sends the original request's headers
 // and says what the request was in X-Forwarded-Method and
 // X-Forwarded-Uri (Traefik, Caddy) or X-Original-Method and
-// X-Original-URI (nginx, ingress-nginx), with X-Forwarded-Proto and
-// X-Forwarded-Host. Only a trusted proxy is believed. An acceptance is
+// X-Original-URI (nginx) or X-Original-URL (ingress-nginx, a whole URL),
+// with X-Forwarded-Proto and X-Forwarded-Host. Only a trusted proxy is believed. An acceptance is
 // 200 with the claim headers, for the proxy to copy upstream; a refusal
 // is bouncer's answer (401, 403, 400 or 503 with its challenge and
 // body), for the proxy to return to the client.
@@ -54,9 +54,14 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, as answer) {
 		return
 	}
 	method, err1 := oneHeader(r.Header, "X-Forwarded-Method", "X-Original-Method")
-	uri, err2 := oneHeader(r.Header, "X-Forwarded-Uri", "X-Original-Uri")
+	uri, err2 := oneHeader(r.Header, "X-Forwarded-Uri", "X-Original-Uri", "X-Original-Url")
 	host, err3 := oneHeader(r.Header, "X-Forwarded-Host")
 	proto, err4 := oneHeader(r.Header, "X-Forwarded-Proto")
+	// ingress-nginx's auth-url sends the whole URL in X-Original-URL.
+	if u, err := url.Parse(uri); err == nil && u.IsAbs() {
+		host = cmpOr(host, u.Host)
+		proto = cmpOr(proto, u.Scheme)
+	}
 	switch {
 	case err1 != "" || err2 != "" || err3 != "" || err4 != "":
 		writeResponse(w, plainRefusal(http.StatusBadRequest, "invalid_request", firstNonEmpty(err1, err2, err3, err4)))
@@ -125,6 +130,13 @@ func oneHeader(h http.Header, names ...string) (value, problem string) {
 func firstCSV(s string) string {
 	first, _, _ := strings.Cut(s, ",")
 	return strings.TrimSpace(first)
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 func firstNonEmpty(s ...string) string {

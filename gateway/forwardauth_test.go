@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -227,5 +228,42 @@ dpop:
 	a := ask(t, forwardAuthServer(t, other), traefik("GET", "other.example.com", "/orders/7", dpopH(proof("GET", "https://other.example.com/orders/7"))))
 	if a.status != 401 {
 		t.Fatalf("host without a public URL: %d", a.status)
+	}
+}
+
+// ingress-nginx's auth-url gives the whole original URL.
+func TestForwardAuthOriginalURL(t *testing.T) {
+	iss := newIssuer(t)
+	g := newGateway(t, ordersConfig, iss)
+	tok := iss.MustMint(t, map[string]any{"scope": "orders.read"})
+	h := http.Header{"Authorization": {"Bearer " + tok}, "X-Original-Method": {"GET"}, "X-Original-Url": {"https://api.example.com/orders/7?x=1"}}
+	if r := ask(t, forwardAuthServer(t, g), h); r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	h.Set("X-Original-Url", "https://other.example.com/orders/7")
+	if r := ask(t, forwardAuthServer(t, g), h); r.status != 403 {
+		t.Fatalf("another host: %d %s", r.status, r.body)
+	}
+}
+
+// What nginx's recipe reads of a refusal: always 403 (passed on by
+// auth_request untouched), bouncer's status, every challenge and the body
+// in headers.
+func TestNginxAnswer(t *testing.T) {
+	iss := newIssuer(t)
+	g := newGateway(t, ordersConfig+"dpop:\n  forwarded-origin: true\n", iss)
+	srv := httptest.NewServer(http.HandlerFunc(g.nginxAuth))
+	t.Cleanup(srv.Close)
+	h := http.Header{"X-Original-Method": {"GET"}, "X-Original-Uri": {"/orders/7"}, "X-Forwarded-Host": {"api.example.com"}, "X-Forwarded-Proto": {"https"}}
+	r := ask(t, srv.URL, h)
+	want := reference(t, g.checker, plain{"GET", "/orders/7", nil}, bearer.RequireScope("orders.read"))
+	if r.status != 403 || r.header.Get("X-Bouncer-Status") != "401" || r.header.Get("X-Bouncer-Body") != string(want.Body) ||
+		r.header.Get("X-Bouncer-Www-Authenticate") != strings.Join(want.Header.Values("WWW-Authenticate"), ", ") || len(want.Header.Values("WWW-Authenticate")) != 2 {
+		t.Fatalf("%d %v; want the answer to %v", r.status, r.header, want)
+	}
+	tok := iss.MustMint(t, map[string]any{"scope": "orders.read"})
+	h.Set("Authorization", "Bearer "+tok)
+	if r := ask(t, srv.URL, h); r.status != 200 || r.header.Get("X-Bouncer-Status") != "" {
+		t.Fatalf("accepted: %d %v", r.status, r.header)
 	}
 }

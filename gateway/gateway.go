@@ -365,8 +365,8 @@ func (g *Gateway) close() {
 	}
 }
 
-// acquire marks a request in flight on g; release ends it, closing g if it
-// was retired meanwhile.
+// release ends a request in flight on g (see Server.acquire), closing g
+// if it was retired meanwhile.
 func (g *Gateway) release() {
 	if g.refs.Add(-1) == 0 && g.retired.Load() {
 		g.closeOnce.Do(g.close)

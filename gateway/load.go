@@ -63,13 +63,12 @@ func Parse(name string, data []byte, lookup func(string) (string, bool)) (*Confi
 	doc := root.Content[0]
 	w := walker{file: name, lookup: lookup, pos: cfg.pos}
 	w.walk(doc, reflect.TypeOf(Config{}), "")
-	if len(w.errs) > 0 {
-		return nil, errors.Join(w.errs...)
-	}
+	// Every problem at once: those of the file's shape, then those of its
+	// values (some of which may follow from the first).
 	if err := doc.Decode(cfg); err != nil {
-		return nil, decodeError(name, err)
+		return nil, errors.Join(append(w.errs, decodeError(name, err))...)
 	}
-	if err := cfg.validate(); err != nil {
+	if err := errors.Join(append(w.errs, cfg.validate())...); err != nil {
 		return nil, err
 	}
 	return cfg, nil
