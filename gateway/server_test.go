@@ -14,6 +14,11 @@ import (
 	"testing"
 	"time"
 
+	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
 	"github.com/bouncer-go/bouncer/core/bearertest"
 )
 
@@ -253,5 +258,107 @@ func write(t *testing.T, file, text string) {
 	}
 	if err := os.Rename(tmp, file); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A new file whose issuers cannot be reached, while the running ones can,
+// is not swapped in: the running configuration keeps answering.
+func TestServerReloadKeepsReachableIssuers(t *testing.T) {
+	iss := newIssuer(t)
+	r := startServer(t, serverConfig, iss)
+	tok := iss.MustMint(t, map[string]any{"scope": "orders.read"})
+	h := traefik("GET", "api.example.com", "/orders/1", http.Header{"Authorization": {"Bearer " + tok}})
+	if code, _ := get(t, r.base+"/auth", h); code != 200 {
+		t.Fatalf("before: %d", code)
+	}
+	down := newIssuer(t)
+	down.SetDown(true)
+	write(t, r.file, strings.Replace(serverConfig, "${ISSUER}", down.URL(), 1))
+	r.s.opts.ReadyTimeout = 2 * time.Second
+	err := r.s.Reload(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "cannot be reached") || !strings.Contains(r.log.String(), "the running one stays") {
+		t.Fatalf("reload: %v\n%s", err, r.log.String())
+	}
+	if code, _ := get(t, r.base+"/auth", h); code != 200 {
+		t.Fatalf("after: %d", code)
+	}
+}
+
+// A stop lets the check in flight finish, and readiness turns 503.
+func TestServerStopsGracefully(t *testing.T) {
+	iss := newIssuer(t)
+	release := make(chan struct{})
+	iss.SetJWKSHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		iss.DefaultJWKSHandler().ServeHTTP(w, r)
+	}))
+	file := filepath.Join(t.TempDir(), "gateway.yaml")
+	write(t, file, ordersConfig)
+	s, err := NewServer(file, ServerOptions{LogOutput: io.Discard, Lookup: func(string) (string, bool) { return iss.URL(), true }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln, nil) }()
+	tok := iss.MustMint(t, map[string]any{"scope": "orders.read"})
+	inFlight := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodGet, base+"/auth", nil)
+		req.Header = traefik("GET", "api.example.com", "/orders/1", http.Header{"Authorization": {"Bearer " + tok}})
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			inFlight <- -1
+			return
+		}
+		resp.Body.Close()
+		inFlight <- resp.StatusCode
+	}()
+	eventually(t, "the check waiting for the issuer's keys", func() bool { return iss.JWKSFetches() > 0 })
+	cancel()
+	eventually(t, "readiness to turn 503", func() bool { return s.draining.Load() })
+	close(release)
+	if code := <-inFlight; code != 200 {
+		t.Fatalf("the check in flight got %d", code)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The gRPC listener: Envoy's service, and the standard health service
+// Envoy's health checks use.
+func TestServerGRPC(t *testing.T) {
+	iss := newIssuer(t)
+	file := filepath.Join(t.TempDir(), "gateway.yaml")
+	write(t, file, ordersConfig)
+	s, err := NewServer(file, ServerOptions{LogOutput: io.Discard, Lookup: func(string) (string, bool) { return iss.URL(), true }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hl, _ := net.Listen("tcp", "127.0.0.1:0")
+	gl, _ := net.Listen("tcp", "127.0.0.1:0")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, hl, gl) }()
+	defer func() { cancel(); <-done }()
+	conn, err := grpc.NewClient(gl.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	hr, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{Service: "envoy.service.auth.v3.Authorization"})
+	if err != nil || hr.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("health: %v %v", hr, err)
+	}
+	tok := iss.MustMint(t, map[string]any{"scope": "orders.read"})
+	resp, err := authv3.NewAuthorizationClient(conn).Check(context.Background(), checkRequest("GET", "api.example.com", "/orders/1", map[string]string{"authorization": "Bearer " + tok}))
+	if err != nil || resp.GetOkResponse() == nil {
+		t.Fatalf("check: %v %v", resp, err)
 	}
 }
