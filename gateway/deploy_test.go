@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -161,21 +162,44 @@ func TestDeployTraefik(t *testing.T) {
 	}
 }
 
-func TestDeployEnvoy(t *testing.T) {
-	d := yamlDocs(t, "envoy/envoy.yaml")[0]
-	// Envoy's own schema: the file read as its bootstrap message, every
-	// typed_config resolved to Envoy's types, and their validation rules.
+// envoyBootstrap checks a file against Envoy's own schema: it is read
+// as Envoy's bootstrap message, every typed_config resolved to Envoy's
+// types, and their validation rules run.
+func envoyBootstrap(t *testing.T, name string) map[string]any {
+	t.Helper()
+	d := yamlDocs(t, name)[0]
 	js, err := json.Marshal(d)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var boot bootstrapv3.Bootstrap
 	if err := protojson.Unmarshal(js, &boot); err != nil {
-		t.Fatalf("not an Envoy bootstrap: %v", err)
+		t.Fatalf("%s is not an Envoy bootstrap: %v", name, err)
 	}
 	if err := boot.ValidateAll(); err != nil {
-		t.Fatalf("Envoy's validation: %v", err)
+		t.Fatalf("%s: Envoy's validation: %v", name, err)
 	}
+	return d
+}
+
+func TestDeployEnvoyHTTP(t *testing.T) {
+	d := envoyBootstrap(t, "envoy/envoy-http.yaml")
+	hcm := at(t, d, "static_resources", "listeners", 0, "filter_chains", 0, "filters", 0, "typed_config")
+	svc := at(t, hcm, "http_filters", 0, "typed_config", "http_service")
+	if at(t, svc, "path_prefix") != "/envoy" || at(t, hcm, "http_filters", 0, "typed_config", "failure_mode_allow") != false {
+		t.Errorf("http_service: %v", svc)
+	}
+	var upstream []string
+	for _, p := range at(t, svc, "authorization_response", "allowed_upstream_headers", "patterns").([]any) {
+		upstream = append(upstream, http.CanonicalHeaderKey(at(t, p, "exact").(string)))
+	}
+	if !slices.Equal(upstream, defaultClaimHeaders) {
+		t.Errorf("allowed_upstream_headers %v; want the claim headers", upstream)
+	}
+}
+
+func TestDeployEnvoy(t *testing.T) {
+	d := envoyBootstrap(t, "envoy/envoy.yaml")
 	hcm := at(t, d, "static_resources", "listeners", 0, "filter_chains", 0, "filters", 0, "typed_config")
 	authz := at(t, hcm, "http_filters", 0, "typed_config")
 	if at(t, authz, "failure_mode_allow") != false || at(t, authz, "transport_api_version") != "V3" || at(t, authz, "grpc_service", "envoy_grpc", "cluster_name") != "bouncer" {
