@@ -243,7 +243,7 @@ func sha256Of(pemBytes []byte) []byte {
 	return s[:]
 }
 
-func testCertificate(t *testing.T) (*x509.Certificate, []byte) {
+func testCertificate(t testing.TB) (*x509.Certificate, []byte) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {

@@ -31,7 +31,7 @@ func FuzzNormalPath(f *testing.F) {
 }
 
 func FuzzXFCC(f *testing.F) {
-	_, certPEM := testCertificate(&testing.T{})
+	_, certPEM := testCertificate(f)
 	f.Add(`By=spiffe://a;Hash=00;Cert="` + url.QueryEscape(string(certPEM)) + `"`)
 	f.Add(`Subject="CN=a,O=b";URI=spiffe://x,By=y`)
 	f.Add(`Cert=%2D%2D%2D`)
