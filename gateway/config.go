@@ -211,10 +211,17 @@ type Introspection struct {
 // Tokens says where tokens are read from, besides the Authorization
 // header. A request carrying two tokens is refused (400).
 type Tokens struct {
-	Header        string `yaml:"header"`
-	Cookie        string `yaml:"cookie"`
-	AllowQuery    bool   `yaml:"allow-query"`
-	AllowFormBody bool   `yaml:"allow-form-body"`
+	// Header names a header whose whole value is the token.
+	Header string `yaml:"header"`
+	// Cookie names a cookie whose value is the token.
+	Cookie string `yaml:"cookie"`
+	// AllowQuery accepts access_token in the query (RFC 6750 §2.3); URLs
+	// end up in logs, so it is off by default.
+	AllowQuery bool `yaml:"allow-query"`
+	// AllowFormBody accepts access_token in a form body (RFC 6750 §2.2),
+	// when the proxy forwards the body (Traefik's forwardBody, Envoy's
+	// with_request_body); nginx and Caddy do not.
+	AllowFormBody bool `yaml:"allow-form-body"`
 }
 
 // Route is one rule: which requests it matches and what they need.

@@ -83,6 +83,8 @@ type Error struct {
 	Message string
 }
 
+// Error is "file:line:column: setting: what is wrong", as compilers
+// write it, so editors and CI logs link to the line.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
