@@ -2,12 +2,14 @@ package gateway
 
 import (
 	"bytes"
+	"context"
+	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"testing"
 
@@ -41,17 +43,12 @@ func TestConformanceThroughForwardAuth(t *testing.T) {
 // deciding with the suite's verifier c.
 func conformanceGateway(t *testing.T, c bearer.Checker) *Gateway {
 	t.Helper()
-	// The verifier's own settings say how tokens may come.
-	md, err := bearer.NewResourceMetadata("https://localhost/probe", c)
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg, err := parse(t, `
 issuers:
   - issuer-uri: https://sso.example.com/realms/services
     audiences: [conformance-api]
 tokens:
-  allow-form-body: `+boolText(slices.Contains(md.BearerMethodsSupported, "body"))+`
+  allow-form-body: `+boolText(readsFormTokens(c))+`
 routes:
   - path: /authenticated
   - path: /scoped
@@ -83,6 +80,28 @@ resource-metadata:
 	t.Cleanup(func() { g.Close() })
 	return g
 }
+
+// readsFormTokens asks c whether it reads tokens from form bodies: a
+// form token it reads is judged (and refused as malformed), one it does
+// not is missing.
+func readsFormTokens(c bearer.Checker) bool {
+	_, err := c.Check(context.Background(), formProbe{})
+	return !errors.Is(err, bearer.ErrMissingToken)
+}
+
+type formProbe struct{}
+
+func (formProbe) Header(name string) []string {
+	if http.CanonicalHeaderKey(name) == "Content-Type" {
+		return []string{"application/x-www-form-urlencoded"}
+	}
+	return nil
+}
+func (formProbe) Query(string) []string                { return nil }
+func (formProbe) Method() string                       { return http.MethodPost }
+func (formProbe) Form(name string) []string            { return []string{"x"} }
+func (formProbe) Path() string                         { return "/" }
+func (formProbe) ClientCertificate() *x509.Certificate { return nil }
 
 func boolText(b bool) string {
 	if b {

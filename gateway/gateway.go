@@ -136,6 +136,10 @@ func New(cfg *Config, opts Options) (*Gateway, error) {
 		if len(md.AuthorizationServers) == 0 {
 			if as, ok := g.checker.(interface{ AuthorizationServers() []string }); ok {
 				md.AuthorizationServers = as.AuthorizationServers()
+			} else {
+				for _, is := range cfg.Issuers {
+					md.AuthorizationServers = append(md.AuthorizationServers, is.IssuerURI)
+				}
 			}
 		}
 		if len(md.ScopesSupported) == 0 {
@@ -146,10 +150,6 @@ func New(cfg *Config, opts Options) (*Gateway, error) {
 		}
 		if cfg.Tokens.AllowQuery {
 			md.BearerMethodsSupported = append(md.BearerMethodsSupported, "query")
-		}
-		if _, err := md.URL(); err != nil {
-			g.close()
-			return nil, cfg.errorAt("resource-metadata.resource", "%v", err)
 		}
 		g.metadata = md
 	}
@@ -212,10 +212,7 @@ func (g *Gateway) buildChecker(opts Options) (bearer.Checker, error) {
 			Cache:            bearer.CacheConfig{MaxEntries: cfg.Cache.MaxEntries, MaxBytes: cfg.Cache.MaxBytes, Disable: cfg.Cache.Disable},
 		}
 		if md := cfg.ResourceMetadata; md != nil {
-			m := bearer.ResourceMetadata{Resource: md.Resource}
-			if u, err := m.URL(); err == nil {
-				bc.ResourceMetadata = u
-			}
+			bc.ResourceMetadata = metadataURL(md.Resource)
 		}
 		for _, name := range is.RequiredClaims {
 			bc.Validators = append(bc.Validators, bearer.RequireClaim(name))
@@ -350,10 +347,11 @@ func (g *Gateway) Close() error {
 
 func (g *Gateway) close() {
 	g.closed.Store(true)
-	// TODO(verifier-close): bearer.Verifier and MultiVerifier gain Close,
-	// which stops their key refresh timers; until then the interface
-	// checks below find nothing and a retired verifier's timers run on
-	// (they hold no connections between fetches).
+	// TODO(verifier-close): Verifier.Close and MultiVerifier.Close (which
+	// stop key refresh timers) are not on this branch's core yet: the
+	// interface check below finds them once they are, and can then become
+	// a plain call. Until then a retired verifier's timers run on (they
+	// hold no connection between fetches).
 	switch c := g.checker.(type) {
 	case interface{ Close() error }:
 		_ = c.Close()
@@ -400,6 +398,17 @@ func (g *Gateway) trusted(addr netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// metadataURL is where the RFC 9728 document of resource is served: the
+// well-known path between its origin and its path (validate checked the
+// URL).
+func metadataURL(resource string) string {
+	u, err := url.Parse(resource)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host + (&bearer.ResourceMetadata{Resource: resource}).Path()
 }
 
 // parseOrigin reads a DPoP public URL.
