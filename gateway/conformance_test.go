@@ -3,13 +3,18 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -25,19 +30,43 @@ import (
 // it), then passes an accepted request upstream with the claim headers
 // and returns a refused one's reply unchanged. The answers must be the
 // middleware's, byte for byte.
+//
+// The cases whose client certificate comes from the TLS connection (a
+// suite that has them takes serveTLS too: conformance.Run(t,
+// serveFrontDoor, serveFrontDoorTLS)) reach the gateway as they reach it
+// behind Envoy: the proxy terminates TLS and forwards the client's
+// certificate in x-forwarded-client-cert, replacing any the client sent.
 func TestConformanceThroughForwardAuth(t *testing.T) {
-	conformance.Run(t, func(t *testing.T, c bearer.Checker) string {
-		g := conformanceGateway(t, c)
-		gw := httptest.NewServer(http.HandlerFunc(g.forwardAuth))
-		t.Cleanup(gw.Close)
-		mux := http.NewServeMux()
-		mux.Handle(conformance.Metadata.Path(), g.metadata) // proxies route it to bouncer serve
-		mux.Handle("/", &forwardAuthProxy{auth: gw.URL + "/auth", claims: g.headers.all, upstream: http.HandlerFunc(conformanceUpstream)})
-		front := httptest.NewServer(mux)
-		t.Cleanup(front.Close)
-		return front.URL
-	})
+	conformance.Run(t, serveFrontDoor)
 }
+
+func serveFrontDoor(t *testing.T, c bearer.Checker) string {
+	front := httptest.NewServer(frontDoor(t, c))
+	t.Cleanup(front.Close)
+	return front.URL
+}
+
+func serveFrontDoorTLS(t *testing.T, c bearer.Checker, cfg *tls.Config) string {
+	front := httptest.NewUnstartedServer(frontDoor(t, c))
+	front.TLS = cfg
+	front.StartTLS()
+	t.Cleanup(front.Close)
+	return front.URL
+}
+
+// frontDoor is the proxy in front of the suite's routes, asking a gateway
+// that decides with c.
+func frontDoor(t *testing.T, c bearer.Checker) http.Handler {
+	g := conformanceGateway(t, c)
+	gw := httptest.NewServer(http.HandlerFunc(g.forwardAuth))
+	t.Cleanup(gw.Close)
+	mux := http.NewServeMux()
+	mux.Handle(conformance.Metadata.Path(), g.metadata) // proxies route it to bouncer serve
+	mux.Handle("/", &forwardAuthProxy{auth: gw.URL + "/auth", claims: g.headers.all, upstream: http.HandlerFunc(conformanceUpstream)})
+	return mux
+}
+
+var _ = serveFrontDoorTLS // for the suites with certificates from TLS
 
 // conformanceGateway is the gateway configured with the suite's routes,
 // deciding with the suite's verifier c.
@@ -64,6 +93,8 @@ routes:
     auth: optional
   - path: /skipped
     auth: skip
+mtls:
+  source: xfcc
 resource-metadata:
   resource: http://localhost/country
   authorization-servers: [https://sso.example.com/realms/services]
@@ -130,6 +161,14 @@ func (p *forwardAuthProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req.Header.Set("X-Forwarded-Uri", r.URL.RequestURI())
 	req.Header.Set("X-Forwarded-Host", r.Host)
 	req.Header.Set("X-Forwarded-Proto", "http")
+	// As Envoy's SANITIZE_SET: the certificate of this connection, or none.
+	req.Header.Del("X-Forwarded-Client-Cert")
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		cert := r.TLS.PeerCertificates[0]
+		sum := sha256.Sum256(cert.Raw)
+		pemText := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})
+		req.Header.Set("X-Forwarded-Client-Cert", "Hash="+hex.EncodeToString(sum[:])+`;Cert="`+url.QueryEscape(string(pemText))+`"`)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
