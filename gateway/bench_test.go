@@ -128,3 +128,45 @@ func newBenchGateway(b *testing.B, iss interface{ URL() string }) *Gateway {
 	b.Cleanup(func() { g.Close() })
 	return g
 }
+
+// BenchmarkDecide is the gateway's decision in process (the request
+// rebuilt from a proxy's headers, routing, package bearer's Check, the
+// claim headers) against package bearer's Check of the same request
+// alone, interleaved: what the gateway adds to the library's own work.
+func BenchmarkDecide(b *testing.B) {
+	iss := newIssuer(b)
+	g := newBenchGateway(b, iss)
+	tok, _ := iss.Mint(map[string]any{"scope": "orders.read", "client_id": "billing"})
+	h := traefik("GET", "api.example.com", "/orders/7", http.Header{"Authorization": {"Bearer " + tok}})
+	ctx := context.Background()
+	pol := g.routes[2].policies
+	o := func() *original {
+		return &original{method: "GET", host: "api.example.com", path: "/orders/7", headers: httpHeaders(h), proto: "https", fwdHost: "api.example.com"}
+	}
+	if v := g.decide(ctx, "bench", o()); !v.allowed {
+		b.Fatal("refused")
+	}
+	const batch = 1000
+	var gwT, coreT time.Duration
+	var n int
+	b.ReportAllocs()
+	b.ResetTimer()
+	for n < b.N {
+		t0 := time.Now()
+		for range batch {
+			g.decide(ctx, "bench", o())
+		}
+		t1 := time.Now()
+		for range batch {
+			if _, err := g.checker.Check(ctx, plain{"GET", "/orders/7", h}, pol...); err != nil {
+				b.Fatal(err)
+			}
+		}
+		gwT += t1.Sub(t0)
+		coreT += time.Since(t1)
+		n += batch
+	}
+	b.ReportMetric(float64(gwT.Nanoseconds())/float64(n), "decide-ns")
+	b.ReportMetric(float64(coreT.Nanoseconds())/float64(n), "check-ns")
+	b.ReportMetric(float64(gwT)/float64(coreT), "decide-ratio")
+}
