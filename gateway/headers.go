@@ -81,6 +81,7 @@ func (h *claimHeaders) values(c *bearer.Claims) (set []header, remove []string) 
 	if c == nil {
 		return nil, h.all
 	}
+	set = make([]header, 0, len(h.all))
 	add(h.clientID, c.ClientID)
 	add(h.subject, c.Subject)
 	add(h.scopes, strings.Join(c.Scopes, " "))

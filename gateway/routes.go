@@ -134,24 +134,28 @@ func compilePattern(s string) (*pattern, error) {
 }
 
 func (p *pattern) matches(path string) bool {
-	segs := strings.Split(path[1:], "/")
-	// With {rest...} the path goes on below the literal segments ("/files/"
-	// and deeper, not "/files"); without, it has exactly their number.
-	if (p.rest && len(segs) <= len(p.segments)) || (!p.rest && len(segs) != len(p.segments)) {
-		return false
-	}
-	for i, want := range p.segments {
-		if want == wildcard {
-			if segs[i] == "" {
-				return false
-			}
-			continue
-		}
-		if segs[i] != want {
+	rest := path[1:]
+	for _, want := range p.segments {
+		if rest == "" && want != "" {
 			return false
 		}
+		seg, after, more := strings.Cut(rest, "/")
+		switch {
+		case want == wildcard && seg == "":
+			return false
+		case want != wildcard && seg != want:
+			return false
+		}
+		if !more {
+			rest = ""
+			// No segment follows: a {rest...} needs one ("/files/").
+			return !p.rest
+		}
+		rest = after
 	}
-	return true
+	// Every literal segment matched: without {rest...} nothing may
+	// follow; with it, the path goes on below them.
+	return p.rest
 }
 
 // checkLiteralPath accepts an absolute path in normal form.
@@ -189,12 +193,13 @@ func normalPath(escaped string) (string, error) {
 			return "", fmt.Errorf("%w: it holds a control character or backslash", errPath)
 		}
 	}
-	segs := strings.Split(p[1:], "/")
-	for i, seg := range segs {
+	for rest, more := p[1:], true; more; {
+		var seg string
+		seg, rest, more = strings.Cut(rest, "/")
 		switch {
 		case seg == "." || seg == "..":
 			return "", fmt.Errorf("%w: it holds a dot segment", errPath)
-		case seg == "" && i != len(segs)-1:
+		case seg == "" && more:
 			return "", fmt.Errorf("%w: it holds an empty segment (//)", errPath)
 		}
 	}
