@@ -267,3 +267,37 @@ func TestNginxAnswer(t *testing.T) {
 		t.Fatalf("accepted: %d %v", r.status, r.header)
 	}
 }
+
+// Exactly what Traefik's ForwardAuth (trustForwardHeader: false) sends:
+// the client's headers, then X-Forwarded-For (the client's address),
+// -Method, -Proto (http or https), -Host (the request's Host, port and
+// all) and -Uri (the request URI, query and all), replacing whatever the
+// client sent under those names.
+func TestTraefikForwardAuthHeaders(t *testing.T) {
+	iss := newIssuer(t)
+	g := newGateway(t, ordersConfig+"dpop:\n  forwarded-origin: true\n", iss)
+	base := forwardAuthServer(t, g)
+	key, err := bearertest.NewKey("ES256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := iss.MustMint(t, map[string]any{"scope": "orders.read", "cnf": map[string]any{"jkt": key.Thumbprint()}})
+	proof, err := key.DPoPProof("GET", "https://api.example.com:8443/orders/7", tok, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{
+		"Authorization":      {"DPoP " + tok},
+		"Dpop":               {proof},
+		"Accept":             {"application/json"},
+		"User-Agent":         {"orders-client/1.0"},
+		"X-Forwarded-For":    {"203.0.113.7"},
+		"X-Forwarded-Method": {"GET"},
+		"X-Forwarded-Proto":  {"https"},
+		"X-Forwarded-Host":   {"api.example.com:8443"},
+		"X-Forwarded-Uri":    {"/orders/7?lines=all"},
+	}
+	if r := ask(t, base, h); r.status != 200 || r.header.Get("X-Auth-Scopes") != "orders.read" {
+		t.Fatalf("%d %s %q", r.status, r.body, r.header.Values("WWW-Authenticate"))
+	}
+}
