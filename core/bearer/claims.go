@@ -102,6 +102,7 @@ func (c *Claims) Decode(v any) error { return josejson.Unmarshal(c.raw, v) }
 // where security needs it (time claims must be numbers).
 type payload struct {
 	Iss            string
+	IssSet         bool // iss is present, if only as "" or null
 	Sub            string
 	Aud            stringList
 	Exp, Nbf, Iat  numericDate
@@ -133,6 +134,7 @@ func parsePayload(b []byte, p *payload) error {
 		switch string(name) {
 		case "iss":
 			p.Iss, err = stringValue(v)
+			p.IssSet = true
 		case "sub":
 			p.Sub, err = stringValue(v)
 		case "aud":

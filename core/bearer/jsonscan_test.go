@@ -167,6 +167,7 @@ func referencePayload(b []byte) (*payload, error) {
 		return nil, err
 	}
 	p := &payload{}
+	_, p.IssSet = m["iss"]
 	var errs []error
 	str := func(name string, dst *string) {
 		if raw, ok := m[name]; ok && string(raw) != "null" {
