@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/bouncer-go/bouncer/core/bearer"
+	josejson "github.com/go-jose/go-jose/v4/json"
 )
 
 // The API server serves its issuer's metadata and keys at fixed paths,
@@ -127,19 +128,21 @@ func tokenIssuer(token string) (string, []string, error) {
 		return "", nil, errors.New("not a JWT: its payload is not base64url")
 	}
 	var claims struct {
-		Iss string          `json:"iss"`
-		Aud json.RawMessage `json:"aud"`
+		Iss string              `json:"iss"`
+		Aud josejson.RawMessage `json:"aud"`
 	}
-	if err := json.Unmarshal(payload, &claims); err != nil {
+	// Member names match exactly and may not repeat, as bouncer reads
+	// every token.
+	if err := josejson.Unmarshal(payload, &claims); err != nil {
 		return "", nil, fmt.Errorf("not a JWT: %v", err)
 	}
 	var aud []string
 	if len(claims.Aud) > 0 && claims.Aud[0] == '"' {
 		var one string
-		err = json.Unmarshal(claims.Aud, &one)
+		err = josejson.Unmarshal(claims.Aud, &one)
 		aud = []string{one}
 	} else if len(claims.Aud) > 0 && !bytes.Equal(claims.Aud, []byte("null")) {
-		err = json.Unmarshal(claims.Aud, &aud)
+		err = josejson.Unmarshal(claims.Aud, &aud)
 	}
 	if err != nil || claims.Iss == "" {
 		return "", nil, errors.New("the token names no issuer, or its aud is neither a string nor strings")
