@@ -171,18 +171,20 @@ func TestBundleFileRotation(t *testing.T) {
 		"no keys member":  []byte(`{"spiffe_sequence":3}`),
 		"jwt key w/o kid": []byte(`{"keys":[{"use":"jwt-svid","kty":"EC"}]}`),
 	} {
+		before := f.v.Status().Failures
 		writeFile(t, f.file, bad)
 		f.clk.Advance(spiffe.BundleCheckInterval + 5*time.Second)
 		if _, err := f.verify(f.svid(t, k1, web)); err != nil {
 			t.Fatalf("%s: the last good keys were dropped: %v", name, err)
 		}
-		waitFor(t, func() bool { st := f.v.Status(); return st.Failures > 0 && st.LastError != nil })
+		waitFor(t, func() bool { return f.v.Status().Failures > before }) // this step's read failed
 		if st := f.v.Status(); !st.Ready || st.Keys != 2 || !errors.Is(st.LastError, spiffe.ErrBundle) {
 			t.Fatalf("%s: status %+v", name, st)
 		}
 	}
 
 	// Deleted: the same.
+	before := f.v.Status().Failures
 	if err := os.Remove(f.file); err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +192,10 @@ func TestBundleFileRotation(t *testing.T) {
 	if _, err := f.verify(f.svid(t, k2, web)); err != nil {
 		t.Fatalf("deleted: the last good keys were dropped: %v", err)
 	}
-	waitFor(t, func() bool { st := f.v.Status(); return st.LastError != nil && errors.Is(st.LastError, os.ErrNotExist) })
+	waitFor(t, func() bool { return f.v.Status().Failures > before })
+	if st := f.v.Status(); !st.Ready || st.Keys != 2 || !errors.Is(st.LastError, os.ErrNotExist) {
+		t.Fatalf("deleted: status %+v", st)
+	}
 
 	// Back, without k1: k1's tokens are refused after the next check, its
 	// cached verdicts included.
