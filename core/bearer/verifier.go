@@ -65,9 +65,7 @@ func New(cfg Config) (*Verifier, error) {
 	}
 	location := cfg.Issuer
 	var tenants *tenantRule
-	if cfg.IssuerOptional {
-		// Issuer names the keys given; it is never fetched from.
-	} else if strings.Contains(cfg.Issuer, TenantPlaceholder) {
+	if strings.Contains(cfg.Issuer, TenantPlaceholder) { // never with IssuerOptional: checkKeyOptions
 		var err error
 		if tenants, err = newTenantRule(cfg.Issuer, cfg.Tenants); err != nil {
 			return nil, err
@@ -76,7 +74,7 @@ func New(cfg Config) (*Verifier, error) {
 	} else if len(cfg.Tenants) > 0 {
 		return nil, fmt.Errorf("bearer: Config.Tenants needs an Issuer template with %s", TenantPlaceholder)
 	}
-	if !cfg.IssuerOptional {
+	if !cfg.IssuerOptional { // then Issuer names the keys given, and is never fetched from
 		if _, err := issuerurl.DiscoveryURLs(location); err != nil {
 			return nil, fmt.Errorf("bearer: %w", err)
 		}
