@@ -149,6 +149,7 @@ func (c *Claims) decode(v any) error { return josejson.Unmarshal(c.raw, v) }
 // where security needs it (time claims must be numbers).
 type payload struct {
 	Iss            string
+	IssSet         bool // iss is present, if only as "" or null
 	Sub            string
 	Aud            stringList
 	Exp, Nbf, Iat  numericDate
@@ -180,6 +181,7 @@ func parsePayload(b []byte, p *payload) error {
 		switch string(name) {
 		case "iss":
 			p.Iss, err = stringValue(v)
+			p.IssSet = true
 		case "sub":
 			p.Sub, err = stringValue(v)
 		case "aud":

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"net/http"
 	"os"
@@ -44,9 +45,11 @@ type Verifier struct {
 	tel         *telemetry
 	tenants     *tenantRule // nil unless Issuer is a template
 	headers     headerCache
-	cache       *tokenCache   // nil when disabled
-	metadata    string        // Config.ResourceMetadata
-	introspect  *introspector // nil without Config.Introspection
+	cache       *tokenCache       // nil when disabled
+	metadata    string            // Config.ResourceMetadata
+	introspect  *introspector     // nil without Config.Introspection
+	optionalIss bool              // Config.IssuerOptional
+	refused     map[string]string // Config.RefusedIssuers
 	closeOnce   sync.Once
 }
 
@@ -57,9 +60,12 @@ func New(cfg Config) (*Verifier, error) {
 	if cfg.Issuer == "" {
 		return nil, errors.New("bearer: Config.Issuer is required")
 	}
+	if err := checkKeyOptions(cfg); err != nil {
+		return nil, err
+	}
 	location := cfg.Issuer
 	var tenants *tenantRule
-	if strings.Contains(cfg.Issuer, TenantPlaceholder) {
+	if strings.Contains(cfg.Issuer, TenantPlaceholder) { // never with IssuerOptional: checkKeyOptions
 		var err error
 		if tenants, err = newTenantRule(cfg.Issuer, cfg.Tenants); err != nil {
 			return nil, err
@@ -68,11 +74,13 @@ func New(cfg Config) (*Verifier, error) {
 	} else if len(cfg.Tenants) > 0 {
 		return nil, fmt.Errorf("bearer: Config.Tenants needs an Issuer template with %s", TenantPlaceholder)
 	}
-	if _, err := issuerurl.DiscoveryURLs(location); err != nil {
-		return nil, fmt.Errorf("bearer: %w", err)
-	}
-	if err := secureURL(cfg.Issuer, cfg.InsecureAllowHTTP); err != nil {
-		return nil, fmt.Errorf("bearer: Config.Issuer: %w", err)
+	if !cfg.IssuerOptional { // then Issuer names the keys given, and is never fetched from
+		if _, err := issuerurl.DiscoveryURLs(location); err != nil {
+			return nil, fmt.Errorf("bearer: %w", err)
+		}
+		if err := secureURL(cfg.Issuer, cfg.InsecureAllowHTTP); err != nil {
+			return nil, fmt.Errorf("bearer: Config.Issuer: %w", err)
+		}
 	}
 	if cfg.JWKSURL != "" {
 		if err := secureURL(cfg.JWKSURL, cfg.InsecureAllowHTTP); err != nil {
@@ -130,6 +138,7 @@ func New(cfg Config) (*Verifier, error) {
 		maxAge:   setting("KeyMaxAge", cfg.KeyMaxAge, defaultKeyMaxAge, minRefresh, maxRefresh),
 		maxStale: setting("MaxStale", cfg.MaxStale, defaultMaxStale, 0, maxMaxStale),
 		maxKeys:  number("MaxKeys", cfg.MaxKeys, defaultMaxKeys, maxMaxKeys),
+		use:      cfg.KeyUse,
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -182,6 +191,8 @@ func New(cfg Config) (*Verifier, error) {
 		tel:         keys.tel,
 		tenants:     tenants,
 		metadata:    cfg.ResourceMetadata,
+		optionalIss: cfg.IssuerOptional,
+		refused:     maps.Clone(cfg.RefusedIssuers),
 	}
 	if v.cache, err = newTokenCache(cfg.Cache); err != nil {
 		return nil, err
@@ -209,12 +220,22 @@ func New(cfg Config) (*Verifier, error) {
 	return v, nil
 }
 
-// loadStaticKeys installs Config.JWKS or Config.JWKSFile, if set.
+// loadStaticKeys installs Config.JWKS or Config.JWKSFile, or the
+// JWKSSource, if set.
 func loadStaticKeys(keys *keySource, cfg Config) error {
 	body := cfg.JWKS
+	given := 0
+	for _, set := range []bool{body != nil, cfg.JWKSFile != "", cfg.JWKSURL != "", cfg.JWKSSource != nil} {
+		if set {
+			given++
+		}
+	}
 	switch {
-	case cfg.JWKSFile != "" && body != nil, cfg.JWKSFile != "" && cfg.JWKSURL != "", body != nil && cfg.JWKSURL != "":
-		return errors.New("bearer: set only one of Config.JWKS, JWKSFile and JWKSURL")
+	case given > 1:
+		return errors.New("bearer: set only one of Config.JWKS, JWKSFile, JWKSURL and JWKSSource")
+	case cfg.JWKSSource != nil:
+		keys.source = cfg.JWKSSource
+		return nil
 	case cfg.JWKSFile != "":
 		var err error
 		if body, err = os.ReadFile(cfg.JWKSFile); err != nil {

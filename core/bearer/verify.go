@@ -180,15 +180,19 @@ func (v *Verifier) verifyParsed(ctx context.Context, t *jws, sig []byte, p *payl
 }
 
 // checkIssuer requires the token's iss to be this Verifier's issuer, or,
-// for an issuer template, the template filled with the token's tenant.
+// for an issuer template, the template filled with the token's tenant;
+// with IssuerOptional, a token may also carry no iss at all.
 func (v *Verifier) checkIssuer(p *payload) *Error {
 	if v.tenants != nil {
 		return v.tenants.check(p)
 	}
-	if p.Iss != v.issuer {
-		return tokenError(ErrIssuer, "the token was not issued by %s", v.issuer)
+	if p.Iss == v.issuer || v.optionalIss && !p.IssSet {
+		return nil
 	}
-	return nil
+	if e := v.refusedIssuer(p.Iss); e != nil {
+		return e
+	}
+	return tokenError(ErrIssuer, "the token was not issued by %s", v.issuer)
 }
 
 // finish turns checked claims into the Claims the application reads, and
