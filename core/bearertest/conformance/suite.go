@@ -104,6 +104,7 @@ func suites(tr transport) []suite {
 			c.DPoP = &bearer.DPoP{PublicURL: PublicURL, Mode: bearer.DPoPRequired, NonceSecret: nonceSecret}
 		}, dpopNonceCases(tr)},
 		{"certificate-bound tokens", func(c *bearer.Config) { c.ClientCertHeader = ClientCertHeader }, mtlsCases},
+		revocationSuite(),
 	}
 }
 
