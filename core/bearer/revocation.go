@@ -155,7 +155,8 @@ type RevokerConfig struct {
 
 	// MaxRules bounds how many rules are held at once; beyond it, Revoke
 	// fails (a rule is never dropped before its end). Zero means
-	// 1,000,000, some 200 MB when full; at most 2^26.
+	// 1,000,000: some 250 bytes a rule with the identifiers issuers use,
+	// 250 MB when full; at most 2^26.
 	MaxRules int
 
 	// Logger hears each rule received (at Info; a batch in one line) and
