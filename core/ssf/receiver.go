@@ -29,9 +29,8 @@ type Config struct {
 	// (Keycloak: the realm's issuer), and Audiences, this receiver's
 	// audience as the transmitter writes it in aud (Keycloak: the
 	// receiver client's stream audience), both required. Its keys are
-	// found through the transmitter's metadata
-	// (/.well-known/ssf-configuration inserted after the host, else its
-	// OpenID Connect or RFC 8414 metadata), or JWKSURL, or JWKS; they are
+	// found through the transmitter's metadata (see
+	// issuerurl.TransmitterURLs), or JWKSURL, or JWKS; they are
 	// refreshed, rotated and kept through outages as bearer.Config's
 	// fields say (HTTPClient, FetchTimeout, RefetchCooldown, KeyMaxAge,
 	// MaxStale, MaxKeys, InsecureAllowHTTP, Algorithms, Leeway, Logger,
