@@ -135,12 +135,14 @@ func checkMayAct(v []byte) error {
 
 // RequireActor grants access when the token was obtained by delegation
 // and its current actor (the outermost act) is one of actors, matched by
-// Actor.ID. A token that names no actor is refused: the route is for
-// calls relayed by these services only. The refusal, 403, names none of
-// the actors allowed.
+// Actor.ID, and named by the token's own issuer: an actor whose iss is
+// another issuer's lives in another namespace, where the same name may be
+// someone else, and is refused. A token that names no actor is refused
+// too: the route is for calls relayed by these services only. The
+// refusal, 403, names none of the actors allowed.
 func RequireActor(actors ...string) Policy {
 	return scoped{PolicyFunc: func(c *Claims) error {
-		if len(c.actors) > 0 && slices.Contains(actors, c.actors[0].ID()) {
+		if len(c.actors) > 0 && (c.actors[0].Issuer == "" || c.actors[0].Issuer == c.Issuer) && slices.Contains(actors, c.actors[0].ID()) {
 			return nil
 		}
 		if len(c.actors) == 0 {
@@ -165,7 +167,8 @@ func RequireNoActor() Policy {
 }
 
 // MaxDelegation grants access when the token's delegation chain has at
-// most n actors: 0 allows direct calls only, 1 one exchange.
+// most n actors: 0 allows direct calls only, 1 one exchange. It bounds the
+// chain's length; who the prior actors are never counts (RFC 8693 §4.1).
 func MaxDelegation(n int) Policy {
 	return scoped{PolicyFunc: func(c *Claims) error {
 		if len(c.actors) <= n {

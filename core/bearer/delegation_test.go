@@ -228,8 +228,13 @@ func TestRequireActorMatchesByID(t *testing.T) {
 		{"client_id", map[string]any{"sub": "9a1b", "client_id": "orders"}, "orders", true},
 		{"client_id wins over sub", map[string]any{"sub": "orders", "client_id": "gateway"}, "orders", false},
 		{"another actor", map[string]any{"sub": "gateway"}, "orders", false},
+		{"named by the token's issuer", map[string]any{"sub": "orders", "iss": "ISSUER"}, "orders", true},
+		{"named by another issuer", map[string]any{"sub": "orders", "iss": "https://other.example"}, "orders", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.act["iss"] == "ISSUER" {
+				tc.act["iss"] = iss.URL()
+			}
 			c, err := v.Verify(bg, iss.MustMint(t, map[string]any{"act": tc.act}))
 			if err != nil {
 				t.Fatal(err)
