@@ -198,6 +198,7 @@ func (s *Revocations) Close() error {
 func (s *Revocations) Revoke(ctx context.Context, rules ...bearer.Revocation) error {
 	now := s.cfg.Now()
 	keep := s.revoker.Retention() + bearer.MaxLeeway
+	rules = slices.Clone(rules) // filled in below: the caller's stay as they are
 	for i := range rules {
 		r := &rules[i]
 		if r.At.IsZero() {
