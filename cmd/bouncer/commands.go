@@ -26,7 +26,7 @@ var commands = []command{
 // commands themselves reach through their flag parsing.
 var docs = map[string]struct{ synopsis, summary string }{
 	"check": {
-		"bouncer check --issuer URL --audience A [--scope S] [--role R] [--leeway 60s] [--json] [TOKEN | -]",
+		"bouncer check --issuer URL --audience A [--scope S] [--role R] [--leeway 60s] [--revocations] [--json] [TOKEN | -]",
 		"verify a token as an API would, step by step, and say what to change when it is refused",
 	},
 	"token": {

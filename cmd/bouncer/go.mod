@@ -3,15 +3,16 @@ module github.com/bouncer-go/bouncer/cmd/bouncer
 go 1.26.0
 
 require (
+	github.com/bouncer-go/bouncer/adapters/bearerredis v0.0.0
 	github.com/bouncer-go/bouncer/core v0.0.0
 	github.com/bouncer-go/bouncer/gateway v0.0.0
+	github.com/redis/go-redis/v9 v9.23.0
 )
 
 require (
 	filippo.io/bigmod v0.1.0 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/bouncer-go/bouncer/adapters/bearerotel v0.0.0 // indirect
-	github.com/bouncer-go/bouncer/adapters/bearerredis v0.0.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/cncf/xds/go v0.0.0-20260202195803-dba9d589def2 // indirect
 	github.com/coreos/go-oidc/v3 v3.21.0 // indirect
@@ -28,7 +29,6 @@ require (
 	github.com/prometheus/common v0.72.0 // indirect
 	github.com/prometheus/otlptranslator v1.0.0 // indirect
 	github.com/prometheus/procfs v0.22.0 // indirect
-	github.com/redis/go-redis/v9 v9.23.0 // indirect
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/otel v1.47.0 // indirect
 	go.opentelemetry.io/otel/exporters/prometheus v0.69.0 // indirect

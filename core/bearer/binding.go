@@ -112,17 +112,38 @@ func withScheme(e *Error, scheme string) *Error {
 	return &c
 }
 
+// judge is the verifier that judges a request's token: a MultiVerifier
+// when multi is set, else a Verifier. Its methods call theirs directly,
+// not through function values, so that a request's trace, which they
+// fill in, stays on the stack: a cache hit allocates nothing.
+type judge struct {
+	single *Verifier
+	multi  *MultiVerifier
+}
+
+func (j judge) cached(ctx context.Context, tok string, tr *trace) (*Claims, *Error, bool) {
+	if j.multi != nil {
+		return j.multi.cached(ctx, tok, tr)
+	}
+	return j.single.cached(ctx, tok, tr)
+}
+
+func (j judge) verify(ctx context.Context, tok string, tr *trace) (*Claims, *Error) {
+	if j.multi != nil {
+		return j.multi.verify(ctx, tok, tr)
+	}
+	return j.single.verify(ctx, tok, tr)
+}
+
 // judgeRequest is what Verifier and MultiVerifier do with a request: find
 // its token as front reads requests, then judge it (see judgeToken). The
 // refusal of a DPoP request is a DPoP challenge.
-func (front *Verifier) judgeRequest(ctx context.Context, r Request, tr *trace,
-	cached func(context.Context, string, *trace) (*Claims, *Error, bool),
-	verify func(context.Context, string, *trace) (*Claims, *Error)) (*Claims, *Error) {
+func (front *Verifier) judgeRequest(ctx context.Context, r Request, tr *trace, j judge) (*Claims, *Error) {
 	tok, isDPoP, e := front.extract(r)
 	if e != nil {
 		return nil, e
 	}
-	c, e := front.judgeToken(ctx, r, tok, isDPoP, tr, cached, verify)
+	c, e := front.judgeToken(ctx, r, tok, isDPoP, tr, j)
 	if e != nil && isDPoP {
 		e = withScheme(e, "DPoP")
 	}
@@ -134,9 +155,7 @@ func (front *Verifier) judgeRequest(ctx context.Context, r Request, tr *trace,
 // checked otherwise), then its binding, and last the proof's jti, recorded
 // only for a token that verified and is bound to the proof's key. front's
 // settings (DPoP, the client certificate header) apply.
-func (front *Verifier) judgeToken(ctx context.Context, r Request, tok string, isDPoP bool, tr *trace,
-	cached func(context.Context, string, *trace) (*Claims, *Error, bool),
-	verify func(context.Context, string, *trace) (*Claims, *Error)) (*Claims, *Error) {
+func (front *Verifier) judgeToken(ctx context.Context, r Request, tok string, isDPoP bool, tr *trace, j judge) (*Claims, *Error) {
 	pr := presentation{dpop: isDPoP, cert: func() *x509.Certificate { return front.clientCert(r) }}
 	var proof *provenProof
 	switch {
@@ -155,14 +174,14 @@ func (front *Verifier) judgeToken(ctx context.Context, r Request, tok string, is
 		e.Scheme = "DPoP"
 		return nil, e
 	}
-	c, e, ok := cached(ctx, tok, tr)
+	c, e, ok := j.cached(ctx, tok, tr)
 	if !ok {
 		if !isDPoP { // a DPoP token's characters were checked above
 			if e := checkTokenChars(tok); e != nil {
 				return nil, e
 			}
 		}
-		c, e = verify(ctx, tok, tr)
+		c, e = j.verify(ctx, tok, tr)
 	}
 	if e != nil {
 		return nil, e

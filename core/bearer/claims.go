@@ -60,6 +60,8 @@ type Claims struct {
 	TenantID string
 
 	raw []byte
+	// actors is the delegation chain of act, the current actor first.
+	actors []Actor
 	// cnf is the token's binding to a key or certificate, checked against
 	// each request that presents it.
 	cnf binding
@@ -94,6 +96,7 @@ func (c *Claims) Clone() *Claims {
 	d.Audience = slices.Clone(c.Audience)
 	d.Scopes = slices.Clone(c.Scopes)
 	d.Roles = slices.Clone(c.Roles)
+	d.actors = slices.Clone(c.actors)
 	if c.ClientRoles != nil {
 		d.ClientRoles = make(map[string][]string, len(c.ClientRoles))
 		for client, roles := range c.ClientRoles {
@@ -169,6 +172,8 @@ type payload struct {
 	Cnf         []string // the members of cnf: the token's proof-of-possession binding
 	CnfJKT      string   // cnf.jkt: bound to a DPoP key (RFC 9449)
 	CnfX5T      string   // cnf.x5t#S256: bound to a TLS client certificate (RFC 8705)
+
+	Act []Actor // the delegation chain of act (RFC 8693), the current actor first
 }
 
 // parsePayload reads the claims bouncer interprets; other members are
@@ -222,6 +227,10 @@ func parsePayload(b []byte, p *payload) error {
 			}
 		case "cnf":
 			err = p.readCnf(v)
+		case "act":
+			p.Act, err = readActors(v)
+		case "may_act":
+			err = checkMayAct(v)
 		}
 		if err != nil {
 			return fmt.Errorf("claim %s: %w", name, err)
@@ -305,6 +314,7 @@ func (p *payload) claims(raw []byte) *Claims {
 	if len(p.Cnf) > 0 {
 		c.cnf = binding{jkt: p.CnfJKT, x5t: p.CnfX5T, members: p.Cnf}
 	}
+	c.actors = p.Act
 	return c
 }
 

@@ -118,6 +118,14 @@ type Config struct {
 	// the defaults.
 	Claims ClaimMapping
 
+	// Revocation, if set, takes tokens back before they expire (see
+	// Revoker): a token one of its rules covers is refused (401,
+	// ErrRevoked), on every path, its cached verdict included. Verifiers
+	// may share one Revoker. With it, tokens whose lifetime exceeds
+	// RevokerConfig.Retention are refused (ErrLifetime), so that no rule
+	// ends while a token it covers could still be accepted.
+	Revocation *Revoker
+
 	// Introspection, if set, lets opaque tokens (or every token) be judged
 	// by the issuer's RFC 7662 introspection endpoint.
 	Introspection *Introspection

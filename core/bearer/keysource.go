@@ -33,20 +33,23 @@ import (
 // the configured clock.
 type keySource struct {
 	client   *http.Client
-	issuer   string        // the issuer discovery must name (a template's literal form)
-	location string        // the issuer URL discovery is fetched under
-	insecure bool          // Config.InsecureAllowHTTP
-	timeout  time.Duration // one discovery + JWKS round
-	cooldown time.Duration // least time between fetches caused by unknown kids
-	maxAge   time.Duration // refresh interval when the issuer sends no caching headers
-	maxStale time.Duration // how long past its refresh time a key set stays usable
-	maxKeys  int
-	now      func() time.Time
-	static   bool       // keys from Config.JWKS: never fetched, never expire
-	source   JWKSSource // Config.JWKSSource: asked in place of fetches
-	use      string     // Config.KeyUse
-	tel      *telemetry // its logger and Observer hear the key events
-	skipped  sync.Map   // skipped keys already logged
+	issuer   string // the issuer discovery must name (a template's literal form)
+	location string // the issuer URL discovery is fetched under
+	// metadataURLs says where the issuer's metadata may be; nil means an
+	// authorization server's places (issuerurl.DiscoveryURLs).
+	metadataURLs func(string) ([]string, error)
+	insecure     bool          // Config.InsecureAllowHTTP
+	timeout      time.Duration // one discovery + JWKS round
+	cooldown     time.Duration // least time between fetches caused by unknown kids
+	maxAge       time.Duration // refresh interval when the issuer sends no caching headers
+	maxStale     time.Duration // how long past its refresh time a key set stays usable
+	maxKeys      int
+	now          func() time.Time
+	static       bool       // keys from Config.JWKS: never fetched, never expire
+	source       JWKSSource // Config.JWKSSource: asked in place of fetches
+	use          string     // Config.KeyUse
+	tel          *telemetry // its logger and Observer hear the key events
+	skipped      sync.Map   // skipped keys already logged
 	// onChange, if set, learns each new key set, after it is in use.
 	onChange func(*keySet)
 
@@ -376,7 +379,7 @@ func (s *keySource) load(ctx context.Context, jwksURL string, fresh bool) (res l
 		return s.loadSource(ctx)
 	}
 	if jwksURL == "" {
-		md, err := discover(ctx, s.client, s.location, s.issuer)
+		md, err := discover(ctx, s.client, s.metadataURLs, s.location, s.issuer)
 		if err != nil {
 			res.err = err
 			return res
@@ -473,7 +476,7 @@ func (s *keySource) introspectionURL(ctx context.Context) (string, error) {
 	if u != "" {
 		return u, nil
 	}
-	md, err := discover(ctx, s.client, s.location, s.issuer)
+	md, err := discover(ctx, s.client, s.metadataURLs, s.location, s.issuer)
 	if err != nil {
 		return "", err
 	}

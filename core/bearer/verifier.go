@@ -50,7 +50,11 @@ type Verifier struct {
 	introspect  *introspector     // nil without Config.Introspection
 	optionalIss bool              // Config.IssuerOptional
 	refused     map[string]string // Config.RefusedIssuers
-	closeOnce   sync.Once
+	revoker     *Revoker          // nil without Config.Revocation
+	// revocationLifetime bounds token lifetimes for the revoker's sake;
+	// 0 when MaxTokenLifetime bounds them as strictly.
+	revocationLifetime time.Duration
+	closeOnce          sync.Once
 }
 
 // New builds a Verifier. It checks the configuration only: nothing is
@@ -196,6 +200,11 @@ func New(cfg Config) (*Verifier, error) {
 	}
 	if v.cache, err = newTokenCache(cfg.Cache); err != nil {
 		return nil, err
+	}
+	if cfg.Revocation != nil {
+		v.revoker = cfg.Revocation
+		v.revocationLifetime = revocationLifetime(v.revoker, maxLifetime)
+		v.revoker.attach(v)
 	}
 	if cfg.DPoP != nil {
 		d, err := newDPoPCheck(*cfg.DPoP, now, cfg.InsecureAllowHTTP)
@@ -370,5 +379,5 @@ func (v *Verifier) checkValidity(p *payload) *Error {
 			return tokenError(ErrLifetime, "the token's lifetime of %v exceeds the %v allowed", life, v.maxLifetime)
 		}
 	}
-	return nil
+	return v.checkRevocationLifetime(p, now)
 }

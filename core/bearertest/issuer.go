@@ -167,6 +167,8 @@ func (i *Issuer) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case i.path + "/introspect":
 		i.introspections.Add(1)
 		h = i.serveIntrospection
+	case "/.well-known/ssf-configuration" + i.path:
+		h = i.serveSSFConfiguration
 	default:
 		h = http.NotFound
 	}

@@ -152,6 +152,7 @@ func suites(tr transport) []suite {
 		}, dpopNonceCases(tr, nonceClock)},
 		{"certificate-bound tokens", func(c *bearer.Config) { c.ClientCertHeader = ClientCertHeader }, mtlsCases},
 		{"certificate-bound tokens, certificate from the TLS connection", nil, mtlsConnectionCases},
+		revocationSuite(),
 	}
 }
 

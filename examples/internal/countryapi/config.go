@@ -55,6 +55,9 @@ type Config struct {
 	// PublicURL is the URL clients reach the API at, which their DPoP
 	// proofs name. Empty means http://localhost:<port of Addr>.
 	PublicURL string
+	// AllowedClients, when set, are the only clients that may look
+	// countries up (bearer.RequireClient on that route, beside its scope).
+	AllowedClients []string
 }
 
 // Introspection is the client the API introspects tokens as.
@@ -73,8 +76,10 @@ func (c Config) Dev() bool { return c.IssuerURL == "" }
 // ConfigFromEnv reads ISSUER_URL (comma-separated for several issuers),
 // TENANTS, AUDIENCE (comma-separated), ADDR, RESOURCE_URL,
 // INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET, INTROSPECTION_URL,
-// INTROSPECTION_MAX_AGE, INTROSPECTION_ALL_TOKENS (1: JWTs too), REDIS_URL, DPOP (allowed, required or disabled),
-// PUBLIC_URL and DEV_TOKENS (jwt or opaque) through getenv (os.Getenv, or a
+// INTROSPECTION_MAX_AGE, INTROSPECTION_ALL_TOKENS (1: JWTs too), REDIS_URL,
+// DPOP (allowed, required or disabled), PUBLIC_URL, DEV_TOKENS (jwt or
+// opaque) and ALLOWED_CLIENTS (comma-separated client ids) through getenv
+// (os.Getenv, or a
 // map in tests). A real issuer needs its audience named: accepting tokens
 // for any audience would let a token meant for another API in through this
 // one.
@@ -93,6 +98,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		RedisURL:  strings.TrimSpace(getenv("REDIS_URL")),
 		DPoP:      strings.TrimSpace(getenv("DPOP")),
 		PublicURL: strings.TrimSpace(getenv("PUBLIC_URL")),
+
+		AllowedClients: splitList(getenv("ALLOWED_CLIENTS")),
 	}
 	switch cfg.DPoP {
 	case "", "allowed", "required", "disabled":

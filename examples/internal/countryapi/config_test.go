@@ -133,3 +133,29 @@ func TestLogLevel(t *testing.T) {
 		t.Errorf("LOG_LEVEL=verbose: %v", err)
 	}
 }
+
+func TestAllowedClients(t *testing.T) {
+	cfg, err := ConfigFromEnv(func(k string) string {
+		return map[string]string{"ALLOWED_CLIENTS": " billing, reporting ,,"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cfg.AllowedClients, []string{"billing", "reporting"}) {
+		t.Fatalf("AllowedClients = %q", cfg.AllowedClients)
+	}
+	billing := &bearer.Claims{ClientID: "billing", Scopes: []string{ScopeCountryRead}}
+	other := &bearer.Claims{ClientID: "web", Scopes: []string{ScopeCountryRead}}
+	if err := countryPolicy(cfg).Authorize(billing); err != nil {
+		t.Fatalf("an allowed client: %v", err)
+	}
+	if err := countryPolicy(cfg).Authorize(other); err == nil {
+		t.Fatal("another client was allowed")
+	}
+	if err := countryPolicy(Config{}).Authorize(other); err != nil {
+		t.Fatalf("without ALLOWED_CLIENTS: %v", err)
+	}
+	if got := bearer.ScopesOf(countryPolicy(cfg)); !slices.Equal(got, []string{ScopeCountryRead}) {
+		t.Fatalf("ScopesOf = %v", got)
+	}
+}
