@@ -2,7 +2,7 @@ module github.com/bouncer-go/bouncer/cmd/bouncer
 
 go 1.25.0
 
-require github.com/bouncer-go/bouncer/core v0.0.0
+require github.com/bouncer-go/bouncer/core v0.1.0
 
 require (
 	filippo.io/bigmod v0.1.0 // indirect
@@ -11,5 +11,3 @@ require (
 	golang.org/x/oauth2 v0.36.0 // indirect
 	golang.org/x/sys v0.11.0 // indirect
 )
-
-replace github.com/bouncer-go/bouncer/core => ../../core
