@@ -2,9 +2,9 @@
 MODULES := $(shell go list -m -f '{{.Dir}}' 2>/dev/null)
 NPM_ISSUER := testdata/oidc-provider
 
-.PHONY: test fmt-check vet standalone unit deps bench run fuzz
+.PHONY: test fmt-check vet versions standalone unit deps consumer clean-tree release bench run fuzz
 
-test: fmt-check vet standalone deps unit
+test: fmt-check vet versions standalone deps unit consumer clean-tree
 
 deps: $(NPM_ISSUER)/node_modules/.package-lock.json
 
@@ -18,10 +18,34 @@ fmt-check:
 vet:
 	@for m in $(MODULES); do echo "go vet $$m"; (cd $$m && go vet ./...) || exit 1; done
 
-# Every module must also build on its own, as users get it, through its
-# replace directives rather than the workspace.
+# The modules require each other at one version, a real one (see
+# tools/release): what a user's go get resolves.
+versions:
+	go run ./tools/release check
+
+# Every module must also build on its own, outside the workspace, from its
+# go.mod and go.sum alone (the repository's modules from their directories).
 standalone:
-	@for m in $(MODULES); do echo "GOWORK=off go build $$m"; (cd $$m && GOWORK=off go build ./... && GOWORK=off go vet ./...) || exit 1; done
+	go run ./tools/release standalone
+
+# The published modules as users get them: from a module proxy holding
+# this working tree at the next version, into fresh modules outside the
+# repository, each adapter used as the README shows and called once, and
+# the command installed with go install (see tools/consumer).
+consumer:
+	go run ./tools/consumer
+
+# A test run must leave the tree as it found it: nothing written, nothing
+# downloaded into go.sum or go.work.sum. Run make test on a committed tree.
+clean-tree:
+	@out=$$(git status --porcelain); \
+	if [ -n "$$out" ]; then echo "the working tree is not clean (uncommitted changes, or files a step wrote):"; echo "$$out"; exit 1; fi
+
+# Prepare a release: every requirement between the modules becomes
+# VERSION, go.sum files are tidied, and the tags to push are printed.
+release:
+	@test -n "$(VERSION)" || { echo "usage: make release VERSION=vX.Y.Z"; exit 64; }
+	go run ./tools/release set $(VERSION)
 
 # The race detector runs on every module; the examples module holds the
 # integration tests against the real oidc-provider issuer.

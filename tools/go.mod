@@ -2,8 +2,10 @@
 // release tags this module.
 module github.com/bouncer-go/bouncer/tools
 
-go 1.26.0
+go 1.25.0
 
-require golang.org/x/mod v0.43.0
+require golang.org/x/mod v0.37.0
+
+require github.com/bouncer-go/bouncer/core v0.1.0
 
 replace github.com/bouncer-go/bouncer/core => ../core
