@@ -36,6 +36,7 @@ func Run(ctx context.Context, l net.Listener, cfg countryapi.Config, logger *slo
 		return err
 	}
 	srv := countryapi.HTTPServer(h, logger, func() { closeSessions(server) })
+	logger.Info("MCP server listening", "endpoint", endpoint, "metadata", metadata)
 	return countryapi.Serve(ctx, l, logger, srv.Serve, srv.Shutdown)
 }
 
