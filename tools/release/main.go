@@ -5,6 +5,7 @@
 //	go run ./tools/release set v0.2.0     # what make release VERSION=v0.2.0 runs
 //	go run ./tools/release tags           # the tags of the version the modules name
 //	go run ./tools/release standalone     # build and vet every module outside the workspace
+//	go run ./tools/release download       # download what the workspace and every module need
 //
 // The modules are those go.work uses; every one is published (tagged
 // <dir>/vX.Y.Z) unless its go.mod has a comment line starting with
@@ -40,7 +41,7 @@ import (
 func main() {
 	root := flag.String("root", ".", "the repository's root, where go.work is")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: release [-root DIR] check | set VERSION | tags | standalone\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: release [-root DIR] check | set VERSION | tags | standalone | download\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -78,6 +79,8 @@ func run(root string, args []string) error {
 		return nil
 	case cmd == "standalone" && len(args) == 1:
 		return standalone(w)
+	case cmd == "download" && len(args) == 1:
+		return download(w)
 	}
 	flag.Usage()
 	os.Exit(64)
@@ -148,6 +151,25 @@ func standalone(w *workspace.Workspace) error {
 	return nil
 }
 
+// download fetches, before any test runs, every module that a build or
+// test will need: those of the workspace's build list, and each module's
+// own when built outside the workspace (standalone, and the consumer
+// test, whose programs require what the adapters require).
+func download(w *workspace.Workspace) error {
+	cmd := exec.Command("go", "mod", "download")
+	cmd.Dir = w.Root
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go mod download in the workspace: %w", err)
+	}
+	for _, m := range w.Modules {
+		if err := local(w, m, "mod", "download"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // local runs `go args...` in m's directory outside the workspace, with a
 // copy of its go.mod (and go.sum) in which every module of the repository
 // is replaced by its directory: the modules' own go.mod files need no
@@ -210,7 +232,7 @@ func local(w *workspace.Workspace, m *workspace.Module, args ...string) error {
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("%s: go %s: %w", m.Rel, strings.Join(args, " "), err)
 	}
-	if args[0] != "mod" {
+	if args[0] != "mod" || args[1] != "tidy" {
 		return nil
 	}
 	// Write back what tidy changed, without the added replacements.
