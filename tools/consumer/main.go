@@ -6,7 +6,8 @@
 // user's program per adapter, doing what the README shows), it makes a
 // fresh module outside the repository, with GOWORK=off, GOFLAGS=-mod=mod
 // and no replace directive, runs `go get` of the modules the program
-// imports at that version, builds it, runs it against an in-process issuer
+// imports at that version (the adapters, as the README says; core comes
+// with them), builds it, runs it against an in-process issuer
 // (core/bearertest) and sends it one request that must be accepted and one
 // that must be refused. It also runs `go install` of every published
 // command at that version, and runs it once.
@@ -362,8 +363,11 @@ func (c *consumer) program(ctx context.Context, p program) error {
 	if err := c.seedSums(dir, p.imports); err != nil {
 		return err
 	}
+	// Get what the README tells a user to get, the adapters: the modules
+	// they require (core) come at the version the adapters' go.mod files
+	// name, which is what must resolve.
 	get := []string{"get"}
-	for _, m := range p.imports {
+	for _, m := range c.toGet(p.imports) {
 		get = append(get, m+"@"+c.version)
 	}
 	if err := c.goCmd(ctx, dir, get...); err != nil {
@@ -383,6 +387,31 @@ func (c *consumer) program(ctx context.Context, p program) error {
 		return c.callMCP(ctx, filepath.Join(bin, "countryapi"))
 	}
 	return c.callHTTP(ctx, filepath.Join(bin, "countryapi"), nil)
+}
+
+// toGet is mods less those that another of mods requires, directly or
+// not.
+func (c *consumer) toGet(mods []string) []string {
+	required := map[string]bool{}
+	var walk func(string)
+	walk = func(path string) {
+		for _, r := range c.w.Module(path).File.Require {
+			if c.w.Internal(r.Mod.Path) && !required[r.Mod.Path] {
+				required[r.Mod.Path] = true
+				walk(r.Mod.Path)
+			}
+		}
+	}
+	for _, m := range mods {
+		walk(m)
+	}
+	var out []string
+	for _, m := range mods {
+		if !required[m] {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // onlyWhatItImports checks that a consumer's build list holds, of this
