@@ -121,7 +121,7 @@ func set(w *workspace.Workspace, version string) error {
 	if err := w.Check(); err != nil {
 		return err
 	}
-	fmt.Printf("Every module now requires the others at %s. Commit, then tag that commit and push the tags:\n\n", version)
+	fmt.Printf("Every module now requires the others at %s. Give CHANGELOG.md's section the version and\nthe date, commit, then tag that commit and push the tags:\n\n", version)
 	printTags(w, version)
 	return nil
 }
