@@ -15,13 +15,14 @@
 // Modules that are not this repository's come from the module cache (as
 // a file proxy), then from proxy.golang.org; their checksums from the
 // go.sum files of the repository's modules, so that no test needs the
-// network once the modules are downloaded (.ci/run does that first). Everything goes into a module
-// cache of the consumers' own (-modcache; one per working tree, kept
-// between runs), emptied of the repository's modules first: no candidate
-// ever reaches the cache the go command otherwise uses, where it would
-// stand for the real release, and two working trees never see each
-// other's. Builds use -trimpath, so that what was compiled once is found
-// in the build cache whatever module cache it came from.
+// network once the modules are downloaded (.ci/run does that first).
+// Everything goes into a module cache of the consumers' own (-modcache;
+// one per working tree, kept between runs), emptied of the repository's
+// modules first: no candidate ever reaches the cache the go command
+// otherwise uses, where it would stand for the real release, and two
+// working trees never see each other's. Builds use -trimpath, so that
+// what was compiled once is found in the build cache whatever module
+// cache it came from.
 //
 // Before anything is built, the README's Install section and its Go code
 // are checked against the programs: the complete program it shows is one
