@@ -2,7 +2,7 @@
 MODULES := $(shell go list -m -f '{{.Dir}}' 2>/dev/null)
 NPM_ISSUER := testdata/oidc-provider
 
-.PHONY: test fmt-check vet versions standalone unit deps consumer clean-tree release bench run fuzz
+.PHONY: test fmt-check vet versions standalone unit deps consumer clean-tree release tidy bench run fuzz
 
 test: fmt-check vet versions standalone deps unit consumer clean-tree
 
@@ -40,6 +40,11 @@ consumer:
 clean-tree:
 	@out=$$(git status --porcelain); \
 	if [ -n "$$out" ]; then echo "the working tree is not clean (uncommitted changes, or files a step wrote):"; echo "$$out"; exit 1; fi
+
+# go mod tidy in every module, cmd/bouncer included (plain go mod tidy
+# there needs the core version it requires to be tagged already).
+tidy:
+	go run ./tools/release tidy
 
 # Prepare a release: every requirement between the modules becomes
 # VERSION, go.sum files are tidied, and the tags to push are printed.
