@@ -2,9 +2,9 @@
 MODULES := $(shell go list -m -f '{{.Dir}}' 2>/dev/null)
 NPM_ISSUER := testdata/oidc-provider
 
-.PHONY: test fmt-check vet standalone unit deps java-deps bench run fuzz caddy
+.PHONY: test fmt-check vet versions standalone unit deps java-deps caddy consumer clean-tree release tidy bench run fuzz
 
-test: fmt-check vet standalone deps caddy unit
+test: fmt-check vet versions standalone deps caddy unit consumer clean-tree
 
 # Caddy, for the gateway's live tests: built from the test-only module in
 # testdata/caddy (not part of go.work) into a cache outside the
@@ -37,10 +37,39 @@ fmt-check:
 vet:
 	@for m in $(MODULES); do echo "go vet $$m"; (cd $$m && go vet ./...) || exit 1; done
 
-# Every module must also build on its own, as users get it, through its
-# replace directives rather than the workspace.
+# The modules require each other at one version, a real one (see
+# tools/release): what a user's go get resolves.
+versions:
+	go run ./tools/release check
+
+# Every module must also build on its own, outside the workspace, from its
+# go.mod and go.sum alone (the repository's modules from their directories).
 standalone:
-	@for m in $(MODULES); do echo "GOWORK=off go build $$m"; (cd $$m && GOWORK=off go build -o /dev/null ./... && GOWORK=off go vet ./...) || exit 1; done
+	go run ./tools/release standalone
+
+# The published modules as users get them: from a module proxy holding
+# this working tree at the next version, into fresh modules outside the
+# repository, each adapter used as the README shows and called once, and
+# the command installed with go install (see tools/consumer).
+consumer:
+	go run ./tools/consumer
+
+# A test run must leave the tree as it found it: nothing written, nothing
+# downloaded into go.sum or go.work.sum. Run make test on a committed tree.
+clean-tree:
+	@out=$$(git status --porcelain); \
+	if [ -n "$$out" ]; then echo "the working tree is not clean (uncommitted changes, or files a step wrote):"; echo "$$out"; exit 1; fi
+
+# go mod tidy in every module, cmd/bouncer included (plain go mod tidy
+# there needs the core version it requires to be tagged already).
+tidy:
+	go run ./tools/release tidy
+
+# Prepare a release: every requirement between the modules becomes
+# VERSION, go.sum files are tidied, and the tags to push are printed.
+release:
+	@test -n "$(VERSION)" || { echo "usage: make release VERSION=vX.Y.Z"; exit 64; }
+	go run ./tools/release set $(VERSION)
 
 # The race detector runs on every module; the examples module holds the
 # integration tests against the real issuers (oidc-provider, Keycloak,

@@ -3,9 +3,9 @@ module github.com/bouncer-go/bouncer/gateway
 go 1.26.0
 
 require (
-	github.com/bouncer-go/bouncer/adapters/bearerotel v0.0.0
-	github.com/bouncer-go/bouncer/adapters/bearerredis v0.0.0
-	github.com/bouncer-go/bouncer/core v0.0.0
+	github.com/bouncer-go/bouncer/adapters/bearerotel v0.1.0
+	github.com/bouncer-go/bouncer/adapters/bearerredis v0.1.0
+	github.com/bouncer-go/bouncer/core v0.1.0
 	github.com/envoyproxy/go-control-plane/envoy v1.40.0
 	github.com/prometheus/client_golang v1.24.1
 	github.com/redis/go-redis/v9 v9.23.0

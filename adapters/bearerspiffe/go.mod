@@ -3,7 +3,7 @@ module github.com/bouncer-go/bouncer/adapters/bearerspiffe
 go 1.26.0
 
 require (
-	github.com/bouncer-go/bouncer/core v0.0.0
+	github.com/bouncer-go/bouncer/core v0.1.0
 	github.com/go-jose/go-jose/v4 v4.1.8
 	github.com/spiffe/go-spiffe/v2 v2.9.0
 	google.golang.org/grpc v1.79.3

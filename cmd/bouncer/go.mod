@@ -3,16 +3,16 @@ module github.com/bouncer-go/bouncer/cmd/bouncer
 go 1.26.0
 
 require (
-	github.com/bouncer-go/bouncer/adapters/bearerredis v0.0.0
-	github.com/bouncer-go/bouncer/core v0.0.0
-	github.com/bouncer-go/bouncer/gateway v0.0.0
+	github.com/bouncer-go/bouncer/adapters/bearerredis v0.1.0
+	github.com/bouncer-go/bouncer/core v0.1.0
+	github.com/bouncer-go/bouncer/gateway v0.1.0
 	github.com/redis/go-redis/v9 v9.23.0
 )
 
 require (
 	filippo.io/bigmod v0.1.0 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
-	github.com/bouncer-go/bouncer/adapters/bearerotel v0.0.0 // indirect
+	github.com/bouncer-go/bouncer/adapters/bearerotel v0.1.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/cncf/xds/go v0.0.0-20260202195803-dba9d589def2 // indirect
 	github.com/coreos/go-oidc/v3 v3.21.0 // indirect
@@ -46,11 +46,4 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260720211330-0afa2a65878a // indirect
 	google.golang.org/grpc v1.84.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
-)
-
-replace (
-	github.com/bouncer-go/bouncer/adapters/bearerotel => ../../adapters/bearerotel
-	github.com/bouncer-go/bouncer/adapters/bearerredis => ../../adapters/bearerredis
-	github.com/bouncer-go/bouncer/core => ../../core
-	github.com/bouncer-go/bouncer/gateway => ../../gateway
 )
