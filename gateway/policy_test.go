@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/bouncer-go/bouncer/core/bearer"
@@ -27,6 +28,7 @@ func TestPoliciesAreBearers(t *testing.T) {
 		{"any-client-roles", Policy{AnyClientRoles: map[string][]string{"orders": {"write", "admin"}}}, bearer.RequireAnyClientRole("orders", "write", "admin"), nil},
 		{"scopes-or-app-permissions", Policy{ScopesOrAppPermissions: &ScopesOrAppPermissions{Scopes: []string{"orders.read"}, AppPermissions: []string{"Orders.Read.All"}}},
 			bearer.RequireScopeOrAppPermission([]string{"orders.read"}, []string{"Orders.Read.All"}), nil},
+		{"clients", Policy{Clients: []string{"billing", "ledger"}}, bearer.RequireClient("billing", "ledger"), map[string]any{"client_id": "shipping"}},
 		{"any", Policy{Any: []Policy{{Scopes: []string{"a"}}, {Roles: []string{"r"}}}}, bearer.Any(bearer.RequireScope("a"), bearer.RequireRole("r")), nil},
 		{"all fields", Policy{Scopes: []string{"a"}, Roles: []string{"r"}}, bearer.All(bearer.RequireScope("a"), bearer.RequireRole("r")), map[string]any{"scope": "a"}},
 	} {
@@ -45,7 +47,8 @@ func TestPoliciesAreBearers(t *testing.T) {
 			}
 		})
 	}
-	// clients: the client id must be one of the list.
+	// clients: the client id must be one of the list, and a refusal names
+	// none of them.
 	p := compilePolicy(Policy{Clients: []string{"billing"}})
 	v, _ := bearer.New(bearer.Config{Issuer: iss.URL(), Audiences: []string{testAudience}, Logger: discardLogger()})
 	for client, ok := range map[string]bool{"billing": true, "shipping": false} {
@@ -53,6 +56,9 @@ func TestPoliciesAreBearers(t *testing.T) {
 		_, err := v.Check(context.Background(), plain{"GET", "/", http.Header{"Authorization": {"Bearer " + tok}}}, p)
 		if (err == nil) != ok || (err != nil && v.Response(err).Status != 403) {
 			t.Errorf("client %s: %v", client, err)
+		}
+		if err != nil && strings.Contains(v.Response(err).Header.Get("WWW-Authenticate")+string(v.Response(err).Body), "billing") {
+			t.Errorf("the refusal names the clients allowed: %s", v.Response(err).Body)
 		}
 	}
 }
