@@ -270,8 +270,17 @@ type Policy struct {
 	// resource_access); AnyClientRoles: at least one role of each client.
 	ClientRoles    map[string][]string `yaml:"client-roles"`
 	AnyClientRoles map[string][]string `yaml:"any-client-roles"`
-	// Clients: the token's client id must be one of them.
+	// Clients: the token's client id must be one of them
+	// (bearer.RequireClient).
 	Clients []string `yaml:"clients"`
+	// Actors: the token was obtained by delegation (RFC 8693 act) and its
+	// current actor is one of them (bearer.RequireActor). NoActor: the
+	// token names no actor, a direct call only (bearer.RequireNoActor).
+	// MaxDelegation: at most this many actors in the delegation chain, 0
+	// for direct calls only (bearer.MaxDelegation).
+	Actors        []string `yaml:"actors"`
+	NoActor       bool     `yaml:"no-actor"`
+	MaxDelegation *int     `yaml:"max-delegation"`
 	// ScopesOrAppPermissions: any of the scopes, or any of the app
 	// permissions (roles) — Entra client-credentials tokens carry only
 	// roles.

@@ -34,6 +34,15 @@ func compilePolicy(p Policy) bearer.Policy {
 	if len(p.Clients) > 0 {
 		all = append(all, bearer.RequireClient(p.Clients...))
 	}
+	if len(p.Actors) > 0 {
+		all = append(all, bearer.RequireActor(p.Actors...))
+	}
+	if p.NoActor {
+		all = append(all, bearer.RequireNoActor())
+	}
+	if p.MaxDelegation != nil {
+		all = append(all, bearer.MaxDelegation(*p.MaxDelegation))
+	}
 	if s := p.ScopesOrAppPermissions; s != nil {
 		all = append(all, bearer.RequireScopeOrAppPermission(s.Scopes, s.AppPermissions))
 	}

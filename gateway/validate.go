@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/bouncer-go/bouncer/core/bearer"
 	"github.com/bouncer-go/bouncer/core/issuerurl"
 )
 
@@ -233,6 +234,22 @@ func validatePolicy(p string, pol Policy, bad func(string, string, ...any)) {
 			}
 		}
 	}
+	if slices.Contains(pol.Actors, "") {
+		bad(p+".actors", "holds an empty name")
+	}
+	if pol.NoActor && len(pol.Actors) > 0 {
+		bad(p+".no-actor", "contradicts actors, which takes relayed calls only: set one of them")
+	}
+	if n := pol.MaxDelegation; n != nil {
+		switch {
+		case *n < 0 || *n > bearer.MaxDelegationChain:
+			bad(p+".max-delegation", "%d is not between 0 and %d (tokens with longer chains are refused anyway)", *n, bearer.MaxDelegationChain)
+		case pol.NoActor:
+			bad(p+".max-delegation", "no-actor allows no delegation already: set one of them")
+		case *n == 0 && len(pol.Actors) > 0:
+			bad(p+".max-delegation", "0 allows direct calls only, which actors refuses: set one of them")
+		}
+	}
 	if s := pol.ScopesOrAppPermissions; s != nil && len(s.Scopes) == 0 && len(s.AppPermissions) == 0 {
 		bad(p+".scopes-or-app-permissions", "needs scopes or app-permissions")
 	}
@@ -250,6 +267,7 @@ func validatePolicy(p string, pol Policy, bad func(string, string, ...any)) {
 func (p Policy) empty() bool {
 	return len(p.Scopes) == 0 && len(p.AnyScopes) == 0 && len(p.Roles) == 0 && len(p.AnyRoles) == 0 &&
 		len(p.ClientRoles) == 0 && len(p.AnyClientRoles) == 0 && len(p.Clients) == 0 &&
+		len(p.Actors) == 0 && !p.NoActor && p.MaxDelegation == nil &&
 		p.ScopesOrAppPermissions == nil && len(p.Any) == 0 && len(p.All) == 0
 }
 
