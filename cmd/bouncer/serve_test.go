@@ -67,3 +67,61 @@ func TestServeUsage(t *testing.T) {
 		t.Errorf("missing file: exit %d, %q", r.code, r.stderr)
 	}
 }
+
+// --check reads the revocation section and the delegation policies, and
+// contacts neither Redis nor the transmitter.
+func TestServeCheckRevocation(t *testing.T) {
+	t.Setenv("SSF_SECRET", "s3cret")
+	good := writeConfig(t, `
+issuers:
+  - issuer-uri: https://sso.example.com/realms/services
+    audiences: [orders-api]
+redis:
+  url: redis://127.0.0.1:1/0
+  prefix: "orders:"
+revocation:
+  fail-closed: true
+  retention: 4h
+  ssf:
+    - path: /ssf/events
+      issuer-uri: https://sso.example.com/realms/services
+      audience: https://orders.example.com/ssf
+      authorization-header: Bearer ${SSF_SECRET}
+routes:
+  - path-prefix: /orders
+    policy: {scopes: [orders.read], actors: [gateway], max-delegation: 1}
+  - path-prefix: /admin
+    policy: {no-actor: true}
+`)
+	bouncer(t, "", "serve", "--check", good).wants(t, exitOK, "valid (1 issuers, 2 routes)")
+
+	bad := writeConfig(t, `
+issuers:
+  - issuer-uri: https://sso.example.com/realms/services
+    audiences: [orders-api]
+revocation:
+  fail-closed: true
+  ssf:
+    - path: /healthz
+      issuer-uri: https://sso.example.com/realms/services
+      audience: https://orders.example.com/ssf
+      authorization-header: Bearer s3cret
+routes:
+  - path-prefix: /orders
+    policy: {actors: [gateway], no-actor: true}
+`)
+	r := bouncer(t, "", "serve", "--check", bad)
+	if r.code != exitRefused {
+		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		bad + ":6:16: revocation.fail-closed: is about rules shared through Redis",
+		bad + ":8:13: revocation.ssf[0].path: /healthz is served already",
+		bad + ":11:29: revocation.ssf[0].authorization-header: is a secret",
+		bad + ":14:43: routes[0].policy.no-actor: contradicts actors",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+}
