@@ -492,3 +492,45 @@ func TestRevocationFailClosed(t *testing.T) {
 		}
 	}
 }
+
+// With several issuers, each of them refuses what the rules say of its
+// own tokens, from the cache they share too: a client revoked at one
+// issuer keeps its name at the other.
+func TestRevocationWithSeveralIssuers(t *testing.T) {
+	a, b := newIssuer(t), newIssuer(t)
+	text := `
+revocation: {}
+issuers:
+  - issuer-uri: ${A}
+    audiences: [orders-api]
+  - issuer-uri: ${B}
+    audiences: [orders-api]
+routes: [{path-prefix: /}]
+`
+	cfg, err := parse(t, text, map[string]string{"A": a.URL(), "B": b.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := New(cfg, Options{Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close() })
+	base := forwardAuthServer(t, g)
+	check := func(tok string) int {
+		return ask(t, base, traefik("GET", "api.example.com", "/x", http.Header{"Authorization": {"Bearer " + tok}})).status
+	}
+	ta, tb := a.MustMint(t, map[string]any{"client_id": "billing"}), b.MustMint(t, map[string]any{"client_id": "billing"})
+	if check(ta) != 200 || check(tb) != 200 {
+		t.Fatal("refused before the rule")
+	}
+	if err := g.rev.revoker.Revoke(context.Background(), bearer.Revocation{Kind: bearer.RevokeClientBefore, Issuer: b.URL(), Value: "billing", Before: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if c := check(tb); c != 401 {
+		t.Fatalf("the revoked issuer's token: %d", c)
+	}
+	if c := check(ta); c != 200 {
+		t.Fatalf("the other issuer's token: %d", c)
+	}
+}
