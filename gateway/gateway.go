@@ -364,8 +364,9 @@ func (g *Gateway) Ready(ctx context.Context) error {
 
 // Close releases what the Gateway holds: its verifiers' background work,
 // its Shared Signals receivers, its Redis connections and its following of
-// the shared revocations (unless a newer Gateway took them over). A Server closes the Gateways it retires once
-// no request uses them any more.
+// the shared revocations (unless a newer Gateway took them over). A
+// Server closes the Gateways it retires once no request uses them any
+// more.
 func (g *Gateway) Close() error {
 	g.closeOnce.Do(g.close)
 	return nil
