@@ -43,8 +43,17 @@ type Config struct {
 	MTLS *MTLS `yaml:"mtls"`
 
 	// Redis, when set, is shared by the gateway's replicas: for the DPoP
-	// replay store and the introspection cache.
+	// replay store, the introspection cache and the revocation rules.
 	Redis *Redis `yaml:"redis"`
+
+	// Revocation, when set, takes tokens back before they expire (see
+	// bearer.Revoker): a token a rule covers is refused with 401
+	// invalid_token, "the token was revoked", cached verdicts included.
+	// With Redis, the rules are those every replica and `bouncer revoke`
+	// share; Shared Signals receivers turn an identity provider's security
+	// events into rules. Tokens that live longer than Retention are then
+	// refused (a rule must outlive the tokens it covers).
+	Revocation *Revocation `yaml:"revocation"`
 
 	// Realm is named in WWW-Authenticate challenges. Empty means the first
 	// issuer's first audience.
@@ -68,9 +77,11 @@ type Config struct {
 	Reload Reload `yaml:"reload"`
 
 	// file is where the configuration was read from, and pos where each
-	// of its values is in it, for errors that name the line.
-	file string
-	pos  positions
+	// of its values is in it, for errors that name the line; fromEnv holds
+	// the settings whose values came from the environment (${NAME}).
+	file    string
+	pos     positions
+	fromEnv map[string]bool
 }
 
 // Listen says where the gateway answers.
@@ -270,8 +281,17 @@ type Policy struct {
 	// resource_access); AnyClientRoles: at least one role of each client.
 	ClientRoles    map[string][]string `yaml:"client-roles"`
 	AnyClientRoles map[string][]string `yaml:"any-client-roles"`
-	// Clients: the token's client id must be one of them.
+	// Clients: the token's client id must be one of them
+	// (bearer.RequireClient).
 	Clients []string `yaml:"clients"`
+	// Actors: the token was obtained by delegation (RFC 8693 act) and its
+	// current actor is one of them (bearer.RequireActor). NoActor: the
+	// token names no actor, a direct call only (bearer.RequireNoActor).
+	// MaxDelegation: at most this many actors in the delegation chain, 0
+	// for direct calls only (bearer.MaxDelegation).
+	Actors        []string `yaml:"actors"`
+	NoActor       bool     `yaml:"no-actor"`
+	MaxDelegation *int     `yaml:"max-delegation"`
 	// ScopesOrAppPermissions: any of the scopes, or any of the app
 	// permissions (roles) — Entra client-credentials tokens carry only
 	// roles.
@@ -353,14 +373,92 @@ type Redis struct {
 	// Password, when set, replaces the URL's: write it as ${NAME}, which
 	// would need URL-escaping inside the URL.
 	Password string `yaml:"password"`
-	// Prefix goes before every key. Timeout bounds each call (100ms).
+	// Prefix goes before every key. Timeout bounds each call (100ms; one
+	// second for the reads of revocation rules).
 	Prefix  string        `yaml:"prefix"`
 	Timeout time.Duration `yaml:"timeout"`
 	// DPoPReplay keeps DPoP proof identifiers in Redis (default true when
 	// DPoP is on); IntrospectionCache shares introspection answers
-	// (default true when an issuer introspects).
+	// (default true when an issuer introspects); Revocations shares the
+	// revocation rules (default true when revocation is set), through the
+	// keys `bouncer revoke --prefix` names with the same Prefix.
 	DPoPReplay         *bool `yaml:"dpop-replay"`
 	IntrospectionCache *bool `yaml:"introspection-cache"`
+	Revocations        *bool `yaml:"revocations"`
+}
+
+// Revocation configures the rules that take tokens back (bearer.Revoker,
+// shared through Redis by bearerredis.Revocations).
+type Revocation struct {
+	// Retention is how long a rule is kept, and so the longest lifetime
+	// (exp - iat) a token may have: longer-lived tokens are refused.
+	// Zero means 24 hours; between 1 minute and 30 days.
+	Retention time.Duration `yaml:"retention"`
+
+	// MaxRules bounds the rules held (about 250 bytes each); beyond it
+	// new rules are refused and logged, never old ones dropped. Zero
+	// means 1,000,000.
+	MaxRules int `yaml:"max-rules"`
+
+	// FailClosed, with rules shared through Redis, answers 503 to every
+	// request while Redis cannot be read and the last complete read is
+	// older than StaleAfter, and until the first complete read at start.
+	// False (the default) goes on judging tokens with the rules held: a
+	// Redis outage then lets a token revoked meanwhile through, where
+	// failing closed stops every API behind the gateway.
+	FailClosed bool `yaml:"fail-closed"`
+
+	// ResyncEvery is how often the rules stored in Redis since the last
+	// one held are read, repairing a missed announcement. Zero means one
+	// second; at least 100ms. StaleAfter: see FailClosed; zero means
+	// three times ResyncEvery.
+	ResyncEvery time.Duration `yaml:"resync-every"`
+	StaleAfter  time.Duration `yaml:"stale-after"`
+
+	// SSF are Shared Signals receivers (RFC 8935 push delivery, package
+	// ssf), one per transmitter, served on the HTTP listener: CAEP
+	// session-revoked and credential-change, RISC account-disabled and
+	// credential-compromise events become rules (shared through Redis
+	// when it is).
+	SSF []SSFReceiver `yaml:"ssf"`
+}
+
+// SSFReceiver is one Shared Signals push endpoint (ssf.Config).
+type SSFReceiver struct {
+	// Path is where the transmitter pushes (the stream's endpoint_url),
+	// on the HTTP listener, e.g. "/ssf/events". Required.
+	Path string `yaml:"path"`
+
+	// IssuerURI is the transmitter's issuer, as its Security Event Tokens
+	// carry it in iss (Keycloak: the realm's issuer); its keys are found
+	// through its metadata, or at JWKSetURI. Required.
+	IssuerURI string `yaml:"issuer-uri"`
+	JWKSetURI string `yaml:"jwk-set-uri"`
+
+	// Audience is this receiver's audience, as the transmitter writes it
+	// in aud (Keycloak: the receiver client's stream audience). Required.
+	Audience string `yaml:"audience"`
+
+	// AuthorizationHeader, when set, is the Authorization header every
+	// push must carry (the stream's authorization_header, e.g. "Bearer
+	// ${SSF_PUSH_SECRET}"). A secret: it must come from the environment.
+	AuthorizationHeader string `yaml:"authorization-header"`
+
+	// Issuers are the token issuers whose subjects, clients and tokens
+	// the transmitter may revoke, each one of the gateway's issuers.
+	// Empty means the transmitter's own issuer, which must then be one of
+	// the gateway's: an identity provider that signs both the access
+	// tokens and the events, as Keycloak does.
+	Issuers []string `yaml:"issuers"`
+
+	// MaxAge is how old an event's iat may be (1h; between 1 minute and
+	// 24 hours). MaxBytes bounds a push's body (64 KiB; at most 1 MiB).
+	MaxAge   time.Duration `yaml:"max-age"`
+	MaxBytes int           `yaml:"max-bytes"`
+
+	// InsecureAllowHTTP allows a transmitter over plain http on any host
+	// (loopback hosts need no such switch).
+	InsecureAllowHTTP bool `yaml:"insecure-allow-http"`
 }
 
 // ResourceMetadata is the RFC 9728 document served at its well-known

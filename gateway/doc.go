@@ -38,6 +38,15 @@
 // request, so a client can never supply one; secrets come from the
 // environment (${NAME}) and are never logged.
 //
+// Revocation (Config.Revocation) is package bearer's Revoker, shared by
+// every issuer: a token taken back is refused with 401 on every front door.
+// With Redis the rules are the fleet's (adapters/bearerredis.Revocations:
+// what `bouncer revoke` publishes reaches every running gateway within a
+// second), and Shared Signals receivers (package ssf) on the HTTP listener
+// turn an identity provider's security events into rules. Reloads keep
+// every rule, and stop the subscriptions and receivers of the
+// configuration they retire.
+//
 // The configuration is YAML (see Config); Load validates it and names the
 // file and line of every problem. A Server runs it, with /healthz,
 // /readyz (every issuer's keys held), Prometheus-format metrics from

@@ -16,6 +16,7 @@ import (
 
 	"github.com/bouncer-go/bouncer/adapters/bearerredis"
 	"github.com/bouncer-go/bouncer/core/bearer"
+	"github.com/bouncer-go/bouncer/core/ssf"
 )
 
 // Gateway is one configuration made ready to answer: its issuers'
@@ -34,6 +35,9 @@ type Gateway struct {
 	metadata        *bearer.ResourceMetadata
 	log             *slog.Logger
 	rdb             *redis.Client
+	store           *bearerredis.Store       // nil without Redis
+	rev             *revocations             // nil without revocation
+	ssf             map[string]*ssf.Receiver // Shared Signals receivers by path
 
 	untrustedLog rateLimit
 	checks       metric.Int64Counter // nil without metrics
@@ -62,6 +66,11 @@ type Options struct {
 	checker bearer.Checker
 	// checks counts the checks answered (see metrics).
 	checks metric.Int64Counter
+	// previous is the running Gateway's revocations, which a reload keeps
+	// (see revocations).
+	previous *revocations
+	// check builds without contacting anything (bouncer serve --check).
+	check bool
 }
 
 // New builds the Gateway cfg describes. Like bearer.New it fetches
@@ -114,6 +123,30 @@ func New(cfg *Config, opts Options) (*Gateway, error) {
 			ropts.Password = cfg.Redis.Password
 		}
 		g.rdb = redis.NewClient(ropts)
+		var ro []bearerredis.Option
+		if cfg.Redis.Prefix != "" {
+			ro = append(ro, bearerredis.WithPrefix(cfg.Redis.Prefix))
+		}
+		if cfg.Redis.Timeout > 0 {
+			ro = append(ro, bearerredis.WithTimeout(cfg.Redis.Timeout))
+		}
+		g.store = bearerredis.New(g.rdb, ro...)
+	}
+	if cfg.Revocation != nil {
+		rev, err := newRevocations(cfg, opts.previous, !opts.check, log, opts.Observer)
+		if err != nil {
+			g.close()
+			return nil, err
+		}
+		g.rev = rev
+		var replay bearer.ReplayStore
+		if g.store != nil {
+			replay = g.store
+		}
+		if g.ssf, err = newReceivers(cfg, rev.sink(), replay, log, opts.Observer); err != nil {
+			g.close()
+			return nil, err
+		}
 	}
 	g.checker = opts.checker
 	if g.checker == nil {
@@ -160,18 +193,7 @@ func New(cfg *Config, opts Options) (*Gateway, error) {
 // bearer.MultiVerifier for several. The request-reading settings (tokens,
 // DPoP, mTLS) are the gateway's and go to every issuer alike.
 func (g *Gateway) buildChecker(opts Options) (bearer.Checker, error) {
-	cfg := g.cfg
-	var store *bearerredis.Store
-	if g.rdb != nil {
-		var ro []bearerredis.Option
-		if cfg.Redis.Prefix != "" {
-			ro = append(ro, bearerredis.WithPrefix(cfg.Redis.Prefix))
-		}
-		if cfg.Redis.Timeout > 0 {
-			ro = append(ro, bearerredis.WithTimeout(cfg.Redis.Timeout))
-		}
-		store = bearerredis.New(g.rdb, ro...)
-	}
+	cfg, store := g.cfg, g.store
 	var configs []bearer.Config
 	for i, is := range cfg.Issuers {
 		bc := bearer.Config{
@@ -210,6 +232,9 @@ func (g *Gateway) buildChecker(opts Options) (bearer.Checker, error) {
 			Logger:           g.log,
 			Observer:         opts.Observer,
 			Cache:            bearer.CacheConfig{MaxEntries: cfg.Cache.MaxEntries, MaxBytes: cfg.Cache.MaxBytes, Disable: cfg.Cache.Disable},
+		}
+		if g.rev != nil {
+			bc.Revocation = g.rev.revoker
 		}
 		if md := cfg.ResourceMetadata; md != nil {
 			bc.ResourceMetadata = metadataURL(md.Resource)
@@ -337,9 +362,11 @@ func (g *Gateway) Ready(ctx context.Context) error {
 	return nil
 }
 
-// Close releases what the Gateway holds: its verifiers' background work
-// and its Redis connections. A Server closes the Gateways it retires once
-// no request uses them any more.
+// Close releases what the Gateway holds: its verifiers' background work,
+// its Shared Signals receivers, its Redis connections and its following of
+// the shared revocations (unless a newer Gateway took them over). A
+// Server closes the Gateways it retires once no request uses them any
+// more.
 func (g *Gateway) Close() error {
 	g.closeOnce.Do(g.close)
 	return nil
@@ -352,6 +379,10 @@ func (g *Gateway) close() {
 	// another kind, so closing is asked of it, not assumed.
 	if c, ok := g.checker.(interface{ Close() error }); ok {
 		_ = c.Close()
+	}
+	closeReceivers(g.ssf)
+	if g.rev != nil {
+		g.rev.release()
 	}
 	if g.rdb != nil {
 		_ = g.rdb.Close()

@@ -56,12 +56,12 @@ func Parse(name string, data []byte, lookup func(string) (string, bool)) (*Confi
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, &Error{File: name, Line: yamlLine(err), Message: yamlMessage(err)}
 	}
-	cfg := &Config{file: name, pos: positions{}}
+	cfg := &Config{file: name, pos: positions{}, fromEnv: map[string]bool{}}
 	if root.Kind == 0 || len(root.Content) == 0 {
 		return nil, &Error{File: name, Line: 1, Message: "the file is empty"}
 	}
 	doc := root.Content[0]
-	w := walker{file: name, lookup: lookup, pos: cfg.pos}
+	w := walker{file: name, lookup: lookup, pos: cfg.pos, fromEnv: cfg.fromEnv}
 	w.walk(doc, reflect.TypeOf(Config{}), "")
 	// Every problem at once: those of the file's shape, then those of its
 	// values (some of which may follow from the first).
@@ -156,10 +156,11 @@ func decodeError(file string, err error) error {
 // keys no field has (a misspelt setting must not be silently ignored),
 // expands the environment in values and records where each setting is.
 type walker struct {
-	file   string
-	lookup func(string) (string, bool)
-	pos    positions
-	errs   []error
+	file    string
+	lookup  func(string) (string, bool)
+	pos     positions
+	fromEnv map[string]bool
+	errs    []error
 }
 
 func (w *walker) fail(n *yaml.Node, path, format string, args ...any) {
@@ -293,7 +294,7 @@ func (w *walker) expand(n *yaml.Node, path string) {
 	if !strings.Contains(n.Value, "${") {
 		return
 	}
-	var failed bool
+	var failed, looked bool
 	out := envRE.ReplaceAllStringFunc(n.Value, func(m string) string {
 		if m == "$${" {
 			return "${"
@@ -310,12 +311,16 @@ func (w *walker) expand(n *yaml.Node, path string) {
 			failed = true
 			return m
 		}
+		looked = true
 		return v
 	})
 	if failed {
 		return
 	}
 	n.Value = out
+	if looked {
+		w.fromEnv[path] = true
+	}
 	if n.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) == 0 {
 		n.Tag = ""
 	}

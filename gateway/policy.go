@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/bouncer-go/bouncer/core/bearer"
 )
@@ -33,7 +32,16 @@ func compilePolicy(p Policy) bearer.Policy {
 		all = append(all, bearer.RequireAnyClientRole(client, p.AnyClientRoles[client]...))
 	}
 	if len(p.Clients) > 0 {
-		all = append(all, requireClient(p.Clients))
+		all = append(all, bearer.RequireClient(p.Clients...))
+	}
+	if len(p.Actors) > 0 {
+		all = append(all, bearer.RequireActor(p.Actors...))
+	}
+	if p.NoActor {
+		all = append(all, bearer.RequireNoActor())
+	}
+	if p.MaxDelegation != nil {
+		all = append(all, bearer.MaxDelegation(*p.MaxDelegation))
 	}
 	if s := p.ScopesOrAppPermissions; s != nil {
 		all = append(all, bearer.RequireScopeOrAppPermission(s.Scopes, s.AppPermissions))
@@ -59,17 +67,6 @@ func compilePolicy(p Policy) bearer.Policy {
 		return all[0]
 	}
 	return bearer.All(all...)
-}
-
-// requireClient grants access to the listed clients only.
-func requireClient(clients []string) bearer.Policy {
-	clients = slices.Clone(clients)
-	return bearer.PolicyFunc(func(c *bearer.Claims) error {
-		if c.ClientID != "" && slices.Contains(clients, c.ClientID) {
-			return nil
-		}
-		return bearer.NewInsufficientScope("the token's client is not one of " + strings.Join(clients, ", "))
-	})
 }
 
 // scopesOf lists the scopes the routes ask for, for the resource metadata.

@@ -151,7 +151,9 @@ func (s *Server) Reload(ctx context.Context) error {
 	if cfg.Listen != s.cfg.Listen {
 		s.log.Warn("gateway: listen settings changed: they apply at the next start")
 	}
-	g, err := New(cfg, s.gatewayOptions())
+	opts := s.gatewayOptions()
+	opts.previous = s.cur.Load().rev // reloads are serialised: it is running
+	g, err := New(cfg, opts)
 	if err != nil {
 		return s.reloadFailed(err)
 	}
@@ -230,6 +232,15 @@ func (s *Server) Handler() http.Handler {
 		_, _ = io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("/readyz", s.ready)
+	// Shared Signals push endpoints are the current configuration's, so
+	// that a reload may add or move them.
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		g, done := s.acquire()
+		defer done()
+		if !g.serveSSF(w, r) {
+			http.NotFound(w, r)
+		}
+	})
 	if s.metrics != nil {
 		mux.Handle(orDefault(s.cfg.Telemetry.MetricsPath, "/metrics"), s.metrics.handler)
 	}
@@ -393,7 +404,7 @@ func CheckFile(path string, lookup func(string) (string, bool)) (*Config, error)
 	if err != nil {
 		return nil, err
 	}
-	g, err := New(cfg, Options{Logger: slog.New(slog.DiscardHandler)})
+	g, err := New(cfg, Options{Logger: slog.New(slog.DiscardHandler), check: true})
 	if err != nil {
 		return nil, err
 	}

@@ -51,16 +51,20 @@ type running struct {
 // test ends.
 func startServer(t *testing.T, text string, iss *bearertest.Issuer) *running {
 	t.Helper()
+	return startServerEnv(t, text, map[string]string{"ISSUER": iss.URL()})
+}
+
+// startServerEnv is startServer with the environment env.
+func startServerEnv(t *testing.T, text string, env map[string]string) *running {
+	t.Helper()
 	file := filepath.Join(t.TempDir(), "gateway.yaml")
 	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	log := &syncBuffer{}
 	s, err := NewServer(file, ServerOptions{LogOutput: log, Lookup: func(k string) (string, bool) {
-		if k == "ISSUER" {
-			return iss.URL(), true
-		}
-		return "", false
+		v, ok := env[k]
+		return v, ok
 	}})
 	if err != nil {
 		t.Fatal(err)

@@ -7,9 +7,12 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"path"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/bouncer-go/bouncer/core/bearer"
 	"github.com/bouncer-go/bouncer/core/issuerurl"
 )
 
@@ -151,6 +154,8 @@ func (c *Config) validate() error {
 		}
 	}
 
+	c.validateRevocation(bad)
+
 	if m := c.ResourceMetadata; m != nil {
 		if u, err := url.Parse(m.Resource); err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || (u.Scheme != "https" && !(u.Scheme == "http" && issuerurl.IsLoopback(u.Hostname()))) {
 			bad("resource-metadata.resource", "%q is not an https URL without query or fragment", m.Resource)
@@ -177,6 +182,131 @@ func (c *Config) validate() error {
 		bad("reload.interval", "is negative")
 	}
 	return errors.Join(errs...)
+}
+
+// sharesRevocations reports whether revocation rules go through Redis.
+func (c *Config) sharesRevocations() bool {
+	return c.Revocation != nil && c.Redis != nil && enabled(c.Redis.Revocations, true)
+}
+
+func (c *Config) validateRevocation(bad func(string, string, ...any)) {
+	rv := c.Revocation
+	if rv == nil {
+		if c.Redis != nil && c.Redis.Revocations != nil && *c.Redis.Revocations {
+			bad("redis.revocations", "there is no revocation section: add one to take tokens back")
+		}
+		return
+	}
+	if r := rv.Retention; r != 0 && (r < time.Minute || r > 30*24*time.Hour) {
+		bad("revocation.retention", "%v is not between 1m and 720h (30 days)", r)
+	}
+	if rv.MaxRules < 0 || rv.MaxRules > 1<<26 {
+		bad("revocation.max-rules", "is not between 0 (the default) and %d", 1<<26)
+	}
+	if r := rv.ResyncEvery; r < 0 || (r > 0 && r < 100*time.Millisecond) {
+		bad("revocation.resync-every", "%v is less than 100ms", r)
+	}
+	if rv.StaleAfter < 0 {
+		bad("revocation.stale-after", "is negative")
+	}
+	if !c.sharesRevocations() {
+		// These settings are about reading Redis: without it they would
+		// be silently ignored, and fail-closed is a promise.
+		for _, s := range []struct {
+			name string
+			set  bool
+		}{{"fail-closed", rv.FailClosed}, {"resync-every", rv.ResyncEvery != 0}, {"stale-after", rv.StaleAfter != 0}} {
+			if s.set {
+				bad("revocation."+s.name, "is about rules shared through Redis, and none is (set redis:, with revocations not false)")
+			}
+		}
+	}
+	reserved := map[string]string{
+		orDefault(c.Listen.ForwardAuthPath, "/auth"):            "listen.forward-auth-path",
+		orDefault(c.Listen.ForwardAuthPath, "/auth") + "/nginx": "listen.forward-auth-path",
+		"/healthz": "the health check",
+		"/readyz":  "the readiness check",
+		orDefault(c.Telemetry.MetricsPath, "/metrics"): "telemetry.metrics-path",
+	}
+	templates := false
+	for _, is := range c.Issuers {
+		templates = templates || strings.Contains(is.IssuerURI, "{")
+	}
+	seen := map[string]int{}
+	for i, r := range rv.SSF {
+		p := fmt.Sprintf("revocation.ssf[%d]", i)
+		switch {
+		case r.Path == "":
+			bad(p, "path is required: where the transmitter pushes its events")
+		case !strings.HasPrefix(r.Path, "/") || strings.ContainsAny(r.Path, "?#{} ") || path.Clean(r.Path) != r.Path:
+			bad(p+".path", "%q is not a clean path", r.Path)
+		case reserved[r.Path] != "":
+			bad(p+".path", "%s is served already, by %s", r.Path, reserved[r.Path])
+		case r.Path == orDefault(c.Listen.EnvoyHTTPPrefix, "/envoy") || strings.HasPrefix(r.Path, orDefault(c.Listen.EnvoyHTTPPrefix, "/envoy")+"/"):
+			bad(p+".path", "%s is under listen.envoy-http-prefix", r.Path)
+		case strings.HasPrefix(r.Path, "/.well-known/"):
+			bad(p+".path", "%s is under /.well-known/, which the resource metadata uses", r.Path)
+		}
+		if j, dup := seen[r.Path]; dup && r.Path != "" {
+			bad(p+".path", "revocation.ssf[%d] is served at %s already", j, r.Path)
+		}
+		seen[r.Path] = i
+		if r.IssuerURI == "" {
+			bad(p, "issuer-uri is required: the transmitter's issuer, as its events carry it in iss")
+		} else if err := checkHTTPSURL(r.IssuerURI, r.InsecureAllowHTTP); err != nil {
+			bad(p+".issuer-uri", "%v", err)
+		}
+		if r.JWKSetURI != "" {
+			if err := checkHTTPSURL(r.JWKSetURI, r.InsecureAllowHTTP); err != nil {
+				bad(p+".jwk-set-uri", "%v", err)
+			}
+		}
+		if r.Audience == "" {
+			bad(p, "audience is required: this receiver's audience, as the transmitter writes it in aud")
+		}
+		if r.AuthorizationHeader != "" && !c.fromEnv[p+".authorization-header"] {
+			bad(p+".authorization-header", "is a secret: write it as ${NAME} and set NAME in the environment, so that it stays out of the file")
+		}
+		if a := r.MaxAge; a != 0 && (a < time.Minute || a > 24*time.Hour) {
+			bad(p+".max-age", "%v is not between 1m and 24h", a)
+		}
+		if r.MaxBytes < 0 || r.MaxBytes > 1<<20 {
+			bad(p+".max-bytes", "is not between 0 (the default, 64 KiB) and 1 MiB")
+		}
+		issuers := r.Issuers
+		where := p + ".issuers"
+		if len(issuers) == 0 && r.IssuerURI != "" {
+			issuers, where = []string{r.IssuerURI}, p+".issuer-uri"
+		}
+		for j, iss := range issuers {
+			if iss == "" {
+				bad(fmt.Sprintf("%s[%d]", where, j), "is empty")
+				continue
+			}
+			// An issuer template's tokens name their tenant's issuer,
+			// which the template does not list.
+			if !templates && !slices.ContainsFunc(c.Issuers, func(is Issuer) bool { return is.IssuerURI == iss }) {
+				if len(r.Issuers) == 0 {
+					bad(where, "the transmitter %s is none of the gateway's issuers: name in issuers those whose tokens it may revoke", iss)
+				} else {
+					bad(fmt.Sprintf("%s[%d]", where, j), "%s is none of the gateway's issuers: its rules would cover no token", iss)
+				}
+			}
+		}
+	}
+}
+
+// checkHTTPSURL accepts an absolute https URL, or http on loopback hosts
+// or with insecure set.
+func checkHTTPSURL(s string, insecure bool) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("%q is not an absolute URL", s)
+	}
+	if u.Scheme != "https" && !(u.Scheme == "http" && (insecure || issuerurl.IsLoopback(u.Hostname()))) {
+		return fmt.Errorf("%q is not https (plain http is for loopback hosts, or with insecure-allow-http)", s)
+	}
+	return nil
 }
 
 func (c *Config) validateRoute(p string, r Route, bad func(string, string, ...any)) {
@@ -233,6 +363,22 @@ func validatePolicy(p string, pol Policy, bad func(string, string, ...any)) {
 			}
 		}
 	}
+	if slices.Contains(pol.Actors, "") {
+		bad(p+".actors", "holds an empty name")
+	}
+	if pol.NoActor && len(pol.Actors) > 0 {
+		bad(p+".no-actor", "contradicts actors, which takes relayed calls only: set one of them")
+	}
+	if n := pol.MaxDelegation; n != nil {
+		switch {
+		case *n < 0 || *n > bearer.MaxDelegationChain:
+			bad(p+".max-delegation", "%d is not between 0 and %d (tokens with longer chains are refused anyway)", *n, bearer.MaxDelegationChain)
+		case pol.NoActor:
+			bad(p+".max-delegation", "no-actor allows no delegation already: set one of them")
+		case *n == 0 && len(pol.Actors) > 0:
+			bad(p+".max-delegation", "0 allows direct calls only, which actors refuses: set one of them")
+		}
+	}
 	if s := pol.ScopesOrAppPermissions; s != nil && len(s.Scopes) == 0 && len(s.AppPermissions) == 0 {
 		bad(p+".scopes-or-app-permissions", "needs scopes or app-permissions")
 	}
@@ -250,6 +396,7 @@ func validatePolicy(p string, pol Policy, bad func(string, string, ...any)) {
 func (p Policy) empty() bool {
 	return len(p.Scopes) == 0 && len(p.AnyScopes) == 0 && len(p.Roles) == 0 && len(p.AnyRoles) == 0 &&
 		len(p.ClientRoles) == 0 && len(p.AnyClientRoles) == 0 && len(p.Clients) == 0 &&
+		len(p.Actors) == 0 && !p.NoActor && p.MaxDelegation == nil &&
 		p.ScopesOrAppPermissions == nil && len(p.Any) == 0 && len(p.All) == 0
 }
 
