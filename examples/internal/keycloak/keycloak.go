@@ -3,8 +3,8 @@
 // (org.keycloak:keycloak-quarkus-dist), fetched with Maven into a cache
 // outside the repository and reused between runs, started in development
 // mode (start-dev) with its embedded in-memory database on a free port on
-// 127.0.0.1, and driven through its admin REST API and its admin CLI
-// (kcadm.sh).
+// 127.0.0.1, with the Shared Signals transmitter enabled (Features), and
+// driven through its admin REST API and its admin CLI (kcadm.sh).
 //
 // Requirements: Maven, and a JDK (21 or later preferred; Keycloak
 // deprecated running on 17, which still works for this version). `make
@@ -31,6 +31,18 @@ const Version = "26.7.3"
 
 // Artifact is the Maven coordinate of its server distribution.
 const Artifact = "org.keycloak:keycloak-quarkus-dist:" + Version + ":tar.gz"
+
+// Features are the optional features the tests enable: ssf, the Shared
+// Signals transmitter (experimental in this version). Features are build
+// options: a distribution built with others is rebuilt by the next start,
+// so the distribution of these features has a cache directory of its own
+// (see Prepare).
+const Features = "ssf"
+
+// OutboxDrainerInterval is how often the SSF transmitter pushes the
+// security events it has queued (Keycloak's default, 30 s, would make a
+// test wait that long for each).
+const OutboxDrainerInterval = 500 * time.Millisecond
 
 // PreferredJava is the oldest JDK Keycloak supports running on; older
 // ones (17) are used only when no newer one is installed.
@@ -75,7 +87,7 @@ func Prepare(ctx context.Context, log io.Writer) (*Dist, error) {
 	if err != nil {
 		return nil, err
 	}
-	home := filepath.Join(cache, "keycloak-"+Version)
+	home := filepath.Join(cache, "keycloak-"+Version+"+"+Features)
 	if _, err := os.Stat(filepath.Join(home, "bin", "kc.sh")); err == nil {
 		return &Dist{Home: home, JDK: jdk}, nil
 	}
@@ -152,7 +164,14 @@ func Start(ctx context.Context, log io.Writer) (*Server, error) {
 		home:          home,
 	}
 	cmd := exec.Command(filepath.Join(home, "bin", "kc.sh"), "start-dev",
-		"--http-host=127.0.0.1", fmt.Sprintf("--http-port=%d", port), "--db=dev-mem")
+		"--http-host=127.0.0.1", fmt.Sprintf("--http-port=%d", port), "--db=dev-mem",
+		"--features="+Features,
+		// The SSF transmitter pushes only to https URLs on public
+		// addresses unless told otherwise; the tests' receivers listen on
+		// http://127.0.0.1.
+		"--spi-ssf-transmitter--default--allow-insecure-push-targets=true",
+		fmt.Sprintf("--spi-ssf-transmitter--default--outbox-drainer-interval=%dms", OutboxDrainerInterval.Milliseconds()),
+	)
 	cmd.Env = append(os.Environ(),
 		"JAVA_HOME="+dist.JDK.Home,
 		"KC_BOOTSTRAP_ADMIN_USERNAME="+s.AdminUser,
