@@ -107,17 +107,38 @@ func withScheme(e *Error, scheme string) *Error {
 	return &c
 }
 
+// judge is where judgeRequest looks up and verifies tokens: a Verifier's
+// own cache and keys, or, when multi is set, a MultiVerifier's. A struct
+// rather than function values so that the calls are direct and the
+// request's trace stays on the stack: a function value's arguments escape.
+type judge struct {
+	v     *Verifier
+	multi *MultiVerifier
+}
+
+func (j judge) cached(ctx context.Context, tok string, tr *trace) (*Claims, *Error, bool) {
+	if j.multi != nil {
+		return j.multi.cached(ctx, tok, tr)
+	}
+	return j.v.cached(ctx, tok, tr)
+}
+
+func (j judge) verify(ctx context.Context, tok string, tr *trace) (*Claims, *Error) {
+	if j.multi != nil {
+		return j.multi.verify(ctx, tok, tr)
+	}
+	return j.v.verify(ctx, tok, tr)
+}
+
 // judgeRequest is what Verifier and MultiVerifier do with a request: find
 // its token as front reads requests, then judge it (see judgeToken). The
 // refusal of a DPoP request is a DPoP challenge.
-func (front *Verifier) judgeRequest(ctx context.Context, r Request, tr *trace,
-	cached func(context.Context, string, *trace) (*Claims, *Error, bool),
-	verify func(context.Context, string, *trace) (*Claims, *Error)) (*Claims, *Error) {
+func (front *Verifier) judgeRequest(ctx context.Context, r Request, tr *trace, j judge) (*Claims, *Error) {
 	tok, isDPoP, e := front.extract(r)
 	if e != nil {
 		return nil, e
 	}
-	c, e := front.judgeToken(ctx, r, tok, isDPoP, tr, cached, verify)
+	c, e := front.judgeToken(ctx, r, tok, isDPoP, tr, j)
 	if e != nil && isDPoP {
 		e = withScheme(e, "DPoP")
 	}
@@ -129,9 +150,7 @@ func (front *Verifier) judgeRequest(ctx context.Context, r Request, tr *trace,
 // checked otherwise), then its binding, and last the proof's jti, recorded
 // only for a token that verified and is bound to the proof's key. front's
 // settings (DPoP, the client certificate header) apply.
-func (front *Verifier) judgeToken(ctx context.Context, r Request, tok string, isDPoP bool, tr *trace,
-	cached func(context.Context, string, *trace) (*Claims, *Error, bool),
-	verify func(context.Context, string, *trace) (*Claims, *Error)) (*Claims, *Error) {
+func (front *Verifier) judgeToken(ctx context.Context, r Request, tok string, isDPoP bool, tr *trace, j judge) (*Claims, *Error) {
 	pr := presentation{dpop: isDPoP, cert: func() *x509.Certificate { return front.clientCert(r) }}
 	var proof *provenProof
 	switch {
@@ -150,14 +169,14 @@ func (front *Verifier) judgeToken(ctx context.Context, r Request, tok string, is
 		e.Scheme = "DPoP"
 		return nil, e
 	}
-	c, e, ok := cached(ctx, tok, tr)
+	c, e, ok := j.cached(ctx, tok, tr)
 	if !ok {
 		if !isDPoP { // a DPoP token's characters were checked above
 			if e := checkTokenChars(tok); e != nil {
 				return nil, e
 			}
 		}
-		c, e = verify(ctx, tok, tr)
+		c, e = j.verify(ctx, tok, tr)
 	}
 	if e != nil {
 		return nil, e

@@ -207,7 +207,7 @@ func (m *MultiVerifier) VerifyRequest(ctx context.Context, r Request) (*Claims, 
 }
 
 func (m *MultiVerifier) verifyRequest(ctx context.Context, r Request, tr *trace) (*Claims, *Error) {
-	return m.members[0].judgeRequest(ctx, r, tr, m.cached, m.verify)
+	return m.members[0].judgeRequest(ctx, r, tr, judge{multi: m})
 }
 
 // cached answers from the cache of judged tokens, when it can.

@@ -230,9 +230,9 @@ func TestCheckCacheHitAllocatesNothingExtra(t *testing.T) {
 			t.Fatal(err)
 		}
 		base := testing.AllocsPerRun(100, func() { _, _ = b.Check(bg, r) })
-		// The one allocation a bare Check makes today is its trace, which
-		// escapes through the function values judgeRequest is given.
-		if base > 1 {
+		// An accepted cache hit allocates nothing: adapters add only what
+		// their framework needs to carry the claims.
+		if base != 0 {
 			t.Errorf("%s: a bare cache hit through Check allocates %v times", name, base)
 		}
 		stored, err := c.Check(bg, r, policies...)
