@@ -15,7 +15,9 @@ type claimsKey struct{}
 // is made once for the claims and shared by their requests: contexts are
 // immutable, and a cache hit then costs no allocation.
 func NewContext(ctx context.Context, c *Claims) context.Context {
-	if c != nil && c.background != nil && ctx == context.Background() {
+	// c.self == c: not a copy of such claims made with *c, which would
+	// still hold the context of the claims it was copied from.
+	if c != nil && c.self == c && c.background != nil && ctx == context.Background() {
 		return c.background
 	}
 	return context.WithValue(ctx, claimsKey{}, c)

@@ -155,6 +155,11 @@ func TestNewContextOnBackgroundIsMadeOnce(t *testing.T) {
 	if got, _ := bearer.FromContext(bearer.NewContext(context.Background(), own)); got.ClientID != "someone-else" {
 		t.Fatalf("a copy's context carries client %q", got.ClientID)
 	}
+	copied := *stored
+	copied.ClientID = "someone-else"
+	if got, _ := bearer.FromContext(bearer.NewContext(context.Background(), &copied)); got.ClientID != "someone-else" {
+		t.Fatalf("a struct copy's context carries client %q", got.ClientID)
+	}
 	// Any other context keeps what it carries.
 	type key struct{}
 	parent := context.WithValue(context.Background(), key{}, "v")
