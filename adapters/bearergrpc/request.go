@@ -30,7 +30,7 @@ func metadataKey(name string) string {
 	switch name {
 	case "Authorization":
 		return "authorization"
-	case "DPoP":
+	case "Dpop":
 		return "dpop"
 	}
 	return strings.ToLower(name)
