@@ -6,7 +6,6 @@ import (
 	"net"
 	"strings"
 	"testing"
-	"testing/iotest"
 	"time"
 
 	"github.com/bouncer-go/bouncer/core/bearer"
@@ -16,38 +15,37 @@ import (
 // The load generators are tested against the servers they measure: a
 // generator that miscounted would make every table wrong.
 
-func TestResponseReaderFraming(t *testing.T) {
-	stream := "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello" +
-		"HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nWWW-Authenticate: Bearer\r\n\r\n" +
-		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n10\r\n0123456789abcdef\r\n0\r\nTrailer: v\r\n\r\n" +
-		"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 2\r\n\r\n{}"
+func TestParseResponseFraming(t *testing.T) {
+	responses := []string{
+		"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello",
+		"HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nWWW-Authenticate: Bearer\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n10\r\n0123456789abcdef\r\n0\r\nTrailer: v\r\n\r\n",
+		"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 2\r\n\r\n{}",
+	}
 	want := []int{200, 401, 200, 503}
-	for name, r := range map[string]func() *responseReader{
-		"whole": func() *responseReader { return &responseReader{r: strings.NewReader(stream), buf: make([]byte, 4096)} },
-		"one byte": func() *responseReader {
-			return &responseReader{r: iotest.OneByteReader(strings.NewReader(stream)), buf: make([]byte, 128)}
-		},
-	} {
-		rr := r()
-		for i, w := range want {
-			got, err := rr.next()
-			if err != nil || got != w {
-				t.Fatalf("%s: response %d: %d, %v; want %d", name, i, got, err, w)
+	stream := []byte(strings.Join(responses, ""))
+	for i, w := range want {
+		// Every prefix short of the whole response is incomplete.
+		for cut := range len(responses[i]) {
+			if _, used, err := parseResponse(stream[:cut]); used != 0 || err != nil {
+				t.Fatalf("response %d cut at %d: used %d, %v", i, cut, used, err)
 			}
 		}
-		if _, err := rr.next(); err == nil {
-			t.Fatalf("%s: a response past the end of the stream", name)
+		status, used, err := parseResponse(stream)
+		if err != nil || status != w || used != len(responses[i]) {
+			t.Fatalf("response %d: status %d, used %d, %v; want %d, %d", i, status, used, err, w, len(responses[i]))
 		}
+		stream = stream[used:]
 	}
 	for _, bad := range []string{
 		"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n",
 		"HTTP/1.1 200 OK\r\n\r\n",
 		"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
-		"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort",
+		"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
 	} {
-		rr := &responseReader{r: strings.NewReader(bad), buf: make([]byte, 4096)}
-		if _, err := rr.next(); err == nil {
-			t.Errorf("%q read without error", bad)
+		if _, _, err := parseResponse([]byte(bad)); err == nil {
+			t.Errorf("%q parsed without error", bad)
 		}
 	}
 }

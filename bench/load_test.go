@@ -332,7 +332,7 @@ func newDriver(tb testing.TB, fd frontDoor, s *server, dp *dpopSetup) driver {
 	if dp != nil {
 		reqs := makeProofRequests(tb, dp.key, s.addr, s.token, dp.proofs)
 		// The open route gets the same headers; its handler reads none.
-		open := strings.Replace(string(reqs[0]), pathProtected, pathOpen+"ected", 1) // same length
+		open := strings.Replace(string(reqs[0]), "GET "+pathProtected+" ", "GET "+pathOpen+" ", 1)
 		return &h1Driver{conns: conns, open: repeat([]byte(open)), protected: distinct(reqs)}
 	}
 	h := []string{"Authorization: " + auth}

@@ -86,7 +86,7 @@ func httpServer(l net.Listener, h http.Handler) func() {
 	return func() { _ = srv.Shutdown(context.Background()) }
 }
 
-func serveNetHTTP(l net.Listener, c bearer.Checker) func() {
+func netHTTPHandler(c bearer.Checker) http.Handler {
 	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(answer)
@@ -94,35 +94,35 @@ func serveNetHTTP(l net.Listener, c bearer.Checker) func() {
 	mux := http.NewServeMux()
 	mux.Handle("GET "+pathOpen, ok)
 	mux.Handle("GET "+pathProtected, bearerhttp.New(c).RequireScope(scope)(ok))
-	return httpServer(l, mux)
+	return mux
 }
 
-func serveGin(l net.Listener, c bearer.Checker) func() {
+func ginHandler(c bearer.Checker) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	ok := func(c *gin.Context) { c.Data(http.StatusOK, "application/json", answer) }
 	r.GET(pathOpen, ok)
 	r.GET(pathProtected, bearergin.New(c).RequireScope(scope), ok)
-	return httpServer(l, r)
+	return r
 }
 
-func serveEcho(l net.Listener, c bearer.Checker) func() {
+func echoHandler(c bearer.Checker) http.Handler {
 	e := echo4.New()
 	ok := func(c echo4.Context) error { return c.Blob(http.StatusOK, "application/json", answer) }
 	e.GET(pathOpen, ok)
 	e.GET(pathProtected, ok, bearerecho.New(c).RequireScope(scope))
-	return httpServer(l, e)
+	return e
 }
 
-func serveEcho5(l net.Listener, c bearer.Checker) func() {
+func echo5Handler(c bearer.Checker) http.Handler {
 	e := echo5.New()
 	ok := func(c *echo5.Context) error { return c.Blob(http.StatusOK, "application/json", answer) }
 	e.GET(pathOpen, ok)
 	e.GET(pathProtected, ok, bearerecho5.New(c).RequireScope(scope))
-	return httpServer(l, e)
+	return e
 }
 
-func serveFiber(l net.Listener, c bearer.Checker) func() {
+func fiberApp(c bearer.Checker) *fiber2.App {
 	app := fiber2.New(fiber2.Config{DisableStartupMessage: true, ReadBufferSize: 32 << 10})
 	ok := func(c *fiber2.Ctx) error {
 		c.Set("Content-Type", "application/json")
@@ -130,11 +130,10 @@ func serveFiber(l net.Listener, c bearer.Checker) func() {
 	}
 	app.Get(pathOpen, ok)
 	app.Get(pathProtected, bearerfiber.New(c).RequireScope(scope), ok)
-	go func() { _ = app.Listener(l) }()
-	return func() { _ = app.Shutdown() }
+	return app
 }
 
-func serveFiber3(l net.Listener, c bearer.Checker) func() {
+func fiber3App(c bearer.Checker) *fiber3.App {
 	app := fiber3.New(fiber3.Config{ReadBufferSize: 32 << 10})
 	ok := func(c fiber3.Ctx) error {
 		c.Set("Content-Type", "application/json")
@@ -142,6 +141,22 @@ func serveFiber3(l net.Listener, c bearer.Checker) func() {
 	}
 	app.Get(pathOpen, ok)
 	app.Get(pathProtected, bearerfiber3.New(c).RequireScope(scope), ok)
+	return app
+}
+
+func serveNetHTTP(l net.Listener, c bearer.Checker) func() { return httpServer(l, netHTTPHandler(c)) }
+func serveGin(l net.Listener, c bearer.Checker) func()     { return httpServer(l, ginHandler(c)) }
+func serveEcho(l net.Listener, c bearer.Checker) func()    { return httpServer(l, echoHandler(c)) }
+func serveEcho5(l net.Listener, c bearer.Checker) func()   { return httpServer(l, echo5Handler(c)) }
+
+func serveFiber(l net.Listener, c bearer.Checker) func() {
+	app := fiberApp(c)
+	go func() { _ = app.Listener(l) }()
+	return func() { _ = app.Shutdown() }
+}
+
+func serveFiber3(l net.Listener, c bearer.Checker) func() {
+	app := fiber3App(c)
 	go func() { _ = app.Listener(l, fiber3.ListenConfig{DisableStartupMessage: true}) }()
 	return func() { _ = app.Shutdown() }
 }
