@@ -27,15 +27,21 @@ import (
 // commands on stdin until stdin closes:
 //
 //	allocs          print the heap objects allocated so far
-//	profile DIR     start a CPU profile in DIR/cpu.pprof, and write the
-//	                allocations so far to DIR/allocs-base.pprof
-//	stop            stop it, and write DIR/allocs.pprof
+//	profile DIR     sample allocations finely, start a CPU profile in
+//	                DIR/cpu.pprof, and write the allocations so far to
+//	                DIR/allocs-base.pprof
+//	stop            stop it, write DIR/allocs.pprof, and sample
+//	                allocations as Go does by default again
 const (
-	serverEnv  = "BOUNCER_BENCH_SERVE"
-	cpuEnv     = "BOUNCER_BENCH_CPU"     // the core to pin the server to
-	jktEnv     = "BOUNCER_BENCH_DPOP"    // a DPoP key's thumbprint: serve DPoP, bind the token to it
-	memRateEnv = "BOUNCER_BENCH_MEMRATE" // runtime.MemProfileRate, when profiling
+	serverEnv = "BOUNCER_BENCH_SERVE"
+	cpuEnv    = "BOUNCER_BENCH_CPU"  // the core to pin the server to
+	jktEnv    = "BOUNCER_BENCH_DPOP" // a DPoP key's thumbprint: serve DPoP, bind the token to it
 )
+
+// profileRate is runtime.MemProfileRate while a profile is taken: fine
+// enough to see every allocation site, and far too costly for the rounds,
+// which run with Go's default.
+const profileRate = 4096
 
 // dpopURL is the origin DPoP proofs name.
 const dpopURL = "https://api.example.com"
@@ -48,9 +54,6 @@ func TestMain(m *testing.M) {
 }
 
 func childServe(name string) int {
-	if rate, err := strconv.Atoi(os.Getenv(memRateEnv)); err == nil {
-		runtime.MemProfileRate = rate
-	}
 	if cpu, err := strconv.Atoi(os.Getenv(cpuEnv)); err == nil {
 		if err := pinProcess(cpu); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -114,6 +117,7 @@ func control(in io.Reader, out io.Writer) {
 			continue
 		case "profile":
 			dir = arg
+			runtime.MemProfileRate = profileRate
 			if err = writeProfile("allocs", filepath.Join(dir, "allocs-base.pprof")); err == nil {
 				var f *os.File
 				if f, err = os.Create(filepath.Join(dir, "cpu.pprof")); err == nil {
@@ -123,6 +127,7 @@ func control(in io.Reader, out io.Writer) {
 		case "stop":
 			pprof.StopCPUProfile()
 			err = writeProfile("allocs", filepath.Join(dir, "allocs.pprof"))
+			runtime.MemProfileRate = defaultMemProfileRate
 		default:
 			err = fmt.Errorf("unknown command %q", cmd)
 		}
@@ -133,6 +138,9 @@ func control(in io.Reader, out io.Writer) {
 		}
 	}
 }
+
+// defaultMemProfileRate is runtime.MemProfileRate as Go starts.
+var defaultMemProfileRate = runtime.MemProfileRate
 
 func writeProfile(name, path string) error {
 	f, err := os.Create(path)

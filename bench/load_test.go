@@ -238,9 +238,6 @@ func loadRow(b *testing.B, fd frontDoor, name string, dp *dpopSetup, serverCPU, 
 	if dp != nil {
 		env = append(env, jktEnv+"="+dp.key.Thumbprint())
 	}
-	if *loadProfile != "" {
-		env = append(env, memRateEnv+"=4096")
-	}
 	s := startServer(b, fd.name, serverCPU, env...)
 	d := newDriver(b, fd, s, dp)
 	defer d.close()
