@@ -1,18 +1,20 @@
+// Unpublished: benchmarks of every framework, run from a clone of the
+// repository (make bench); no release tags this module.
 module github.com/bouncer-go/bouncer/bench
 
 go 1.26.0
 
 require (
 	connectrpc.com/connect/v2 v2.0.2
-	github.com/bouncer-go/bouncer/adapters/bearerconnect v0.0.0
-	github.com/bouncer-go/bouncer/adapters/bearerecho v0.0.0
-	github.com/bouncer-go/bouncer/adapters/bearerecho5 v0.0.0
-	github.com/bouncer-go/bouncer/adapters/bearerfiber v0.0.0
-	github.com/bouncer-go/bouncer/adapters/bearerfiber3 v0.0.0
-	github.com/bouncer-go/bouncer/adapters/bearergin v0.0.0
-	github.com/bouncer-go/bouncer/adapters/bearergrpc v0.0.0
-	github.com/bouncer-go/bouncer/adapters/bearerhttp v0.0.0
-	github.com/bouncer-go/bouncer/core v0.0.0
+	github.com/bouncer-go/bouncer/adapters/bearerconnect v0.1.0
+	github.com/bouncer-go/bouncer/adapters/bearerecho v0.1.0
+	github.com/bouncer-go/bouncer/adapters/bearerecho5 v0.1.0
+	github.com/bouncer-go/bouncer/adapters/bearerfiber v0.1.0
+	github.com/bouncer-go/bouncer/adapters/bearerfiber3 v0.1.0
+	github.com/bouncer-go/bouncer/adapters/bearergin v0.1.0
+	github.com/bouncer-go/bouncer/adapters/bearergrpc v0.1.0
+	github.com/bouncer-go/bouncer/adapters/bearerhttp v0.1.0
+	github.com/bouncer-go/bouncer/core v0.1.0
 	github.com/gin-gonic/gin v1.12.0
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/gofiber/fiber/v3 v3.1.0

@@ -1,18 +1,20 @@
+// Unpublished: the runnable examples, run from a clone of the repository
+// (go run ./examples/nethttp); no release tags this module.
 module github.com/bouncer-go/bouncer/examples
 
 go 1.26.0
 
 require (
-	github.com/bouncer-go/bouncer/adapters/bearerconnect v0.0.0
-	github.com/bouncer-go/bouncer/adapters/bearerecho v0.0.0
-	github.com/bouncer-go/bouncer/adapters/bearerecho5 v0.0.0
-	github.com/bouncer-go/bouncer/adapters/bearerfiber v0.0.0
-	github.com/bouncer-go/bouncer/adapters/bearerfiber3 v0.0.0
-	github.com/bouncer-go/bouncer/adapters/bearergin v0.0.0
-	github.com/bouncer-go/bouncer/adapters/bearergrpc v0.0.0
-	github.com/bouncer-go/bouncer/adapters/bearerhttp v0.0.0
-	github.com/bouncer-go/bouncer/adapters/bearermcp v0.0.0
-	github.com/bouncer-go/bouncer/core v0.0.0
+	github.com/bouncer-go/bouncer/adapters/bearerconnect v0.1.0
+	github.com/bouncer-go/bouncer/adapters/bearerecho v0.1.0
+	github.com/bouncer-go/bouncer/adapters/bearerecho5 v0.1.0
+	github.com/bouncer-go/bouncer/adapters/bearerfiber v0.1.0
+	github.com/bouncer-go/bouncer/adapters/bearerfiber3 v0.1.0
+	github.com/bouncer-go/bouncer/adapters/bearergin v0.1.0
+	github.com/bouncer-go/bouncer/adapters/bearergrpc v0.1.0
+	github.com/bouncer-go/bouncer/adapters/bearerhttp v0.1.0
+	github.com/bouncer-go/bouncer/adapters/bearermcp v0.1.0
+	github.com/bouncer-go/bouncer/core v0.1.0
 )
 
 require (
@@ -37,7 +39,7 @@ require (
 require (
 	filippo.io/bigmod v0.1.0 // indirect
 	github.com/andybalholm/brotli v1.2.0 // indirect
-	github.com/bouncer-go/bouncer/adapters/bearerredis v0.0.0
+	github.com/bouncer-go/bouncer/adapters/bearerredis v0.1.0
 	github.com/bytedance/gopkg v0.1.3 // indirect
 	github.com/bytedance/sonic v1.15.0 // indirect
 	github.com/bytedance/sonic/loader v0.5.0 // indirect

@@ -3,7 +3,7 @@ module github.com/bouncer-go/bouncer/adapters/bearerecho
 go 1.25.0
 
 require (
-	github.com/bouncer-go/bouncer/core v0.0.0
+	github.com/bouncer-go/bouncer/core v0.1.0
 	github.com/labstack/echo/v4 v4.16.0
 )
 

@@ -3,7 +3,7 @@ module github.com/bouncer-go/bouncer/adapters/bearerecho5
 go 1.25.0
 
 require (
-	github.com/bouncer-go/bouncer/core v0.0.0
+	github.com/bouncer-go/bouncer/core v0.1.0
 	github.com/labstack/echo/v5 v5.4.4
 )
 

@@ -3,7 +3,7 @@ module github.com/bouncer-go/bouncer/adapters/bearerfiber
 go 1.25.0
 
 require (
-	github.com/bouncer-go/bouncer/core v0.0.0
+	github.com/bouncer-go/bouncer/core v0.1.0
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/valyala/fasthttp v1.51.0
 )

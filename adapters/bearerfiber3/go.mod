@@ -3,7 +3,7 @@ module github.com/bouncer-go/bouncer/adapters/bearerfiber3
 go 1.25.0
 
 require (
-	github.com/bouncer-go/bouncer/core v0.0.0
+	github.com/bouncer-go/bouncer/core v0.1.0
 	github.com/gofiber/fiber/v3 v3.1.0
 	github.com/valyala/fasthttp v1.69.0
 )

@@ -3,7 +3,7 @@ module github.com/bouncer-go/bouncer/adapters/bearergin
 go 1.25.0
 
 require (
-	github.com/bouncer-go/bouncer/core v0.0.0
+	github.com/bouncer-go/bouncer/core v0.1.0
 	github.com/gin-gonic/gin v1.12.0
 )
 

@@ -3,7 +3,7 @@ module github.com/bouncer-go/bouncer/adapters/bearergrpc
 go 1.25.0
 
 require (
-	github.com/bouncer-go/bouncer/core v0.0.0
+	github.com/bouncer-go/bouncer/core v0.1.0
 	golang.org/x/oauth2 v0.36.0
 	google.golang.org/grpc v1.84.0
 	google.golang.org/protobuf v1.36.11

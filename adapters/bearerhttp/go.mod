@@ -2,7 +2,7 @@ module github.com/bouncer-go/bouncer/adapters/bearerhttp
 
 go 1.25.0
 
-require github.com/bouncer-go/bouncer/core v0.0.0
+require github.com/bouncer-go/bouncer/core v0.1.0
 
 require (
 	filippo.io/bigmod v0.1.0 // indirect

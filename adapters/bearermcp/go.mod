@@ -3,7 +3,7 @@ module github.com/bouncer-go/bouncer/adapters/bearermcp
 go 1.25.0
 
 require (
-	github.com/bouncer-go/bouncer/core v0.0.0
+	github.com/bouncer-go/bouncer/core v0.1.0
 	github.com/modelcontextprotocol/go-sdk v1.8.0
 	golang.org/x/oauth2 v0.36.0
 )

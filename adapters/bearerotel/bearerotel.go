@@ -14,6 +14,8 @@
 //	bouncer.jwks.outage.duration    histogram  s          bouncer.issuer
 //	bouncer.introspection.failures  counter    {failure}  bouncer.issuer
 //	bouncer.shared_cache.failures   counter    {failure}  bouncer.issuer
+//	bouncer.revocations             counter    {rule}     bouncer.revocation.kind, bouncer.revocation.source
+//	bouncer.revocation_source.failures counter {failure}  bouncer.revocation.source
 //
 // bouncer.requests and bouncer.request.duration count decisions, one per
 // Verify, VerifyRequest or Check, as package bearer reports them: a Check
@@ -35,6 +37,17 @@
 // the cache (Config.Cache), a miss otherwise. A Check that reuses claims
 // from the context, a token refused for its length before the lookup, and
 // every token while the cache is disabled count as misses.
+//
+// bouncer.revocations counts the revocation rules a bearer.Revoker received
+// that take back tokens not taken back before (bearer.EventRevocationReceived;
+// a rule held already is not counted): bouncer.revocation.kind is jti,
+// client, subject or token, bouncer.revocation.source where the rule was
+// made ("api", "cli", "ssf"…, as the rule says; rules read from Redis keep
+// the source they were made at). Set the Observer as
+// bearer.RevokerConfig.Observer for these. bouncer.revocation_source.failures
+// counts failed reads of a revocation source (Redis), each of which the
+// Revoker also logs; tokens revoked are refused with bouncer.reason
+// "revoked" in bouncer.requests.
 //
 // bouncer.jwks.fetches counts attempts to read discovery and the key set;
 // bouncer.jwks.age is the time since the last one that succeeded, per
@@ -83,6 +96,8 @@ type Observer struct {
 	introspection metric.Int64Counter
 	sharedCache   metric.Int64Counter
 	outages       metric.Float64Histogram
+	revocations   metric.Int64Counter
+	revSources    metric.Int64Counter
 
 	ages      ages
 	decisions decisions
@@ -129,7 +144,7 @@ func New(opts ...Option) (*Observer, error) {
 	}
 	m := c.provider.Meter(instrumentationName)
 	o := &Observer{ages: ages{now: c.now}}
-	var errs [9]error
+	var errs [11]error
 	o.requests, errs[0] = m.Int64Counter("bouncer.requests", metric.WithUnit("{request}"),
 		metric.WithDescription("Decisions on requests and tokens, by outcome and reason."))
 	o.duration, errs[1] = m.Float64Histogram("bouncer.request.duration", metric.WithUnit("s"),
@@ -146,6 +161,10 @@ func New(opts ...Option) (*Observer, error) {
 	o.outages, errs[8] = m.Float64Histogram("bouncer.jwks.outage.duration", metric.WithUnit("s"),
 		metric.WithDescription("Length of each run of failed key fetches, recorded when a fetch succeeds again."),
 		metric.WithExplicitBucketBoundaries(outageBuckets...))
+	o.revocations, errs[9] = m.Int64Counter("bouncer.revocations", metric.WithUnit("{rule}"),
+		metric.WithDescription("Revocation rules received that take back tokens not taken back before."))
+	o.revSources, errs[10] = m.Int64Counter("bouncer.revocation_source.failures", metric.WithUnit("{failure}"),
+		metric.WithDescription("Failed reads of a revocation source; the rules held stay in force."))
 	var ageGauge metric.Float64ObservableGauge
 	ageGauge, errs[6] = m.Float64ObservableGauge("bouncer.jwks.age", metric.WithUnit("s"),
 		metric.WithDescription("Time since the issuer's key set was last fetched successfully."))
@@ -196,6 +215,14 @@ func (o *Observer) record(ctx context.Context, e bearer.Event) {
 		o.introspection.Add(ctx, 1, metric.WithAttributes(attribute.String("bouncer.issuer", issuer)))
 	case bearer.EventSharedCacheFailed:
 		o.sharedCache.Add(ctx, 1, metric.WithAttributes(attribute.String("bouncer.issuer", issuer)))
+	case bearer.EventRevocationReceived:
+		kind := "unknown"
+		if e.Revocation != nil {
+			kind = e.Revocation.Kind.String()
+		}
+		o.revocations.Add(ctx, 1, metric.WithAttributes(attribute.String("bouncer.revocation.kind", kind), attribute.String("bouncer.revocation.source", boundedSource(e.Source))))
+	case bearer.EventRevocationSourceFailed:
+		o.revSources.Add(ctx, 1, metric.WithAttributes(attribute.String("bouncer.revocation.source", boundedSource(e.Source))))
 	}
 }
 
@@ -205,4 +232,17 @@ func isDecision(k bearer.EventKind) bool {
 		return true
 	}
 	return false
+}
+
+// boundedSource keeps the values of bouncer.revocation.source few: a rule's
+// source is whatever made it, and a metric attribute must not take any
+// value at all.
+func boundedSource(s string) string {
+	switch s {
+	case "api", "cli", "ssf", "redis":
+		return s
+	case "":
+		return "unknown"
+	}
+	return "other"
 }

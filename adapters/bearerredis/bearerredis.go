@@ -1,9 +1,11 @@
 // Package bearerredis lets the replicas of an API share, through Redis,
 // what bouncer would otherwise keep per process: introspection answers
 // (bearer.SharedCache), so that N replicas ask the issuer once per token
-// rather than N times, and the identifiers of DPoP proofs
+// rather than N times, the identifiers of DPoP proofs
 // (bearer.ReplayStore), so that a proof replayed against another replica
-// is caught.
+// is caught, and token revocations (Revocations, a bearer.RevocationSink),
+// so that a token revoked through one replica is refused by all within a
+// second.
 //
 // Keys are hashes of tokens (or proof identifiers), never tokens; every
 // entry carries its own expiry (a Redis TTL). Introspection entries are

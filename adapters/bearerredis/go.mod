@@ -3,7 +3,7 @@ module github.com/bouncer-go/bouncer/adapters/bearerredis
 go 1.26.0
 
 require (
-	github.com/bouncer-go/bouncer/core v0.0.0
+	github.com/bouncer-go/bouncer/core v0.1.0
 	github.com/redis/go-redis/v9 v9.23.0
 )
 

@@ -22,6 +22,8 @@ type checkOptions struct {
 	leeway    time.Duration
 	insecure  bool
 	json      bool
+
+	revocations revocationFlags
 }
 
 func (o *checkOptions) flagSet() *flag.FlagSet {
@@ -33,6 +35,7 @@ func (o *checkOptions) flagSet() *flag.FlagSet {
 	fs.DurationVar(&o.leeway, "leeway", 60*time.Second, "clock skew tolerated on exp, nbf and iat (Config.Leeway), at most 10m")
 	fs.BoolVar(&o.insecure, "insecure-http", false, "fetch the issuer's metadata and keys over plain http from any host (Config.InsecureAllowHTTP)")
 	fs.BoolVar(&o.json, "json", false, "print the result as JSON: {accepted, reason, status, description, steps, header, claims}")
+	o.revocations.add(fs)
 	return fs
 }
 
@@ -47,6 +50,7 @@ func (o *checkOptions) config(rec *recorder) bearer.Config {
 		Audiences:         o.audiences,
 		Leeway:            leeway,
 		InsecureAllowHTTP: o.insecure,
+		Revocation:        o.revocations.revoker,
 		Observer:          rec,
 		Logger:            rec.logger(),
 	}
@@ -79,6 +83,10 @@ func runCheck(ctx context.Context, c *cli, args []string) int {
 		return c.usageError("check", "one token at most, got %d arguments", len(positional))
 	case o.leeway < 0 || o.leeway > bearer.MaxLeeway:
 		return c.usageError("check", "--leeway must be within 0 and %v", bearer.MaxLeeway)
+	}
+	if code, err := o.revocations.load(ctx, c); err != nil {
+		fmt.Fprintf(c.stderr, "bouncer check: %v\n", err)
+		return code
 	}
 	token, err := c.readToken(positional)
 	if err != nil {

@@ -203,9 +203,9 @@ func TestCheckJSON(t *testing.T) {
 			if s.OK || !s.Checked || !strings.Contains(s.Hint, `"billing-api"`) {
 				t.Errorf("audience step %+v", s)
 			}
-		case "scopes":
+		case "revocation", "scopes":
 			if s.OK || s.Checked {
-				t.Errorf("scopes step %+v, want not checked", s)
+				t.Errorf("%s step %+v, want not checked", s.Name, s)
 			}
 		default:
 			if !s.OK || !s.Checked || s.Hint != "" {

@@ -48,6 +48,8 @@ func (x *explanation) detail(name string, failed bool) string {
 		return x.times()
 	case "audience":
 		return fmt.Sprintf("the token's aud %s; --audience %s", quoteList(t.aud), quoteList(x.opts.audiences))
+	case "revocation":
+		return x.revocation(failed)
 	case "scopes":
 		return x.grants(failed)
 	}

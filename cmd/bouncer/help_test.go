@@ -10,7 +10,11 @@ func TestHelp(t *testing.T) {
 	r.wants(t, exitOK, "Exit codes:", "  2   check: the token is valid but --scope or --role denies it (403)", "  64  usage error")
 	for _, cmd := range commands {
 		r.wants(t, exitOK, "  "+cmd.name)
-		bouncer(t, "", "help", cmd.name).wants(t, exitOK, "usage: bouncer "+cmd.name, "-issuer URL")
+		flagLine := "-issuer URL"
+		if cmd.name == "serve" {
+			flagLine = "-config FILE"
+		}
+		bouncer(t, "", "help", cmd.name).wants(t, exitOK, "usage: bouncer "+cmd.name, flagLine)
 		bouncer(t, "", cmd.name, "-h").wants(t, exitOK, "usage: bouncer "+cmd.name)
 	}
 	for _, args := range [][]string{nil, {"verify"}, {"help", "verify"}} {

@@ -52,6 +52,8 @@ func (x *explanation) hint() string {
 		return x.audienceHint()
 	case "issuer_unavailable":
 		return x.unavailableHint()
+	case "revoked":
+		return x.revokedHint()
 	case "insufficient_scope":
 		return fmt.Sprintf("the route asks %s: get a token with it (bouncer token --scope …), once the issuer allows it to this client; Entra app-only tokens carry app roles in roles, not scp", x.asked())
 	}

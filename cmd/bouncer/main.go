@@ -1,7 +1,9 @@
 // Command bouncer answers, from a terminal, what an API's operator asks
 // when a token is refused: why (check), what the issuer publishes and what
 // bouncer makes of it (metadata), and it fetches a token to try with
-// (token). Every verdict comes from package bearer, the code the API runs;
+// (token). It also runs the gateway (serve): the same decisions for
+// proxies (Envoy, Traefik, Caddy, nginx) in front of services written in
+// any language. Every verdict comes from package bearer, the code the API runs;
 // the command only fetches and decodes what it needs to explain it.
 //
 //	go install github.com/bouncer-go/bouncer/cmd/bouncer@latest
@@ -26,11 +28,12 @@ func main() {
 // capture the one and let the other reach a person.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := &cli{
-		stdin:  stdin,
-		stdout: stdout,
-		stderr: stderr,
-		client: &http.Client{Timeout: 15 * time.Second},
-		getenv: os.Getenv,
+		stdin:     stdin,
+		stdout:    stdout,
+		stderr:    stderr,
+		client:    &http.Client{Timeout: 15 * time.Second},
+		getenv:    os.Getenv,
+		lookupEnv: os.LookupEnv,
 	}
 	if len(args) == 0 {
 		writeOverview(stderr)
@@ -59,4 +62,6 @@ type cli struct {
 	stderr io.Writer
 	client *http.Client
 	getenv func(string) string
+	// lookupEnv reads ${NAME} in serve's configuration.
+	lookupEnv func(string) (string, bool)
 }

@@ -24,7 +24,7 @@ type step struct {
 var stepNames = []string{
 	"format", "kind", "algorithm", "type", "issuer",
 	"discovery", "keys", "key", "signature",
-	"times", "audience", "scopes",
+	"times", "audience", "revocation", "scopes",
 }
 
 // Some reasons arise at more than one step; bouncer's description tells
@@ -74,6 +74,8 @@ func (x *explanation) failedStep() string {
 		return "times"
 	case "audience":
 		return "audience"
+	case "revoked", "revocations_unavailable":
+		return "revocation"
 	case "insufficient_scope":
 		return "scopes"
 	}

@@ -37,9 +37,14 @@ type presentation struct {
 // RFC 9449 §7.2 forbids.
 func checkBinding(c *Claims, pr presentation) *Error {
 	b := c.cnf
-	for _, m := range b.members {
-		if m != "jkt" && m != "x5t#S256" {
-			return tokenError(ErrSenderConstrained, "the token is bound to a proof-of-possession key (cnf) that bouncer cannot check")
+	// A member bouncer cannot check is refused unless a binding it checks
+	// is there too: Keycloak writes "kc-jkt-type" beside jkt, and the jkt
+	// binding is enforced whatever else cnf says.
+	if b.jkt == "" && b.x5t == "" {
+		for _, m := range b.members {
+			if m != "jkt" && m != "x5t#S256" {
+				return tokenError(ErrSenderConstrained, "the token is bound to a proof-of-possession key (cnf) that bouncer cannot check")
+			}
 		}
 	}
 	switch {
@@ -107,27 +112,27 @@ func withScheme(e *Error, scheme string) *Error {
 	return &c
 }
 
-// judge is where judgeRequest looks up and verifies tokens: a Verifier's
-// own cache and keys, or, when multi is set, a MultiVerifier's. A struct
-// rather than function values so that the calls are direct and the
-// request's trace stays on the stack: a function value's arguments escape.
+// judge is the verifier that judges a request's token: a MultiVerifier
+// when multi is set, else a Verifier. Its methods call theirs directly,
+// not through function values, so that a request's trace, which they
+// fill in, stays on the stack: a cache hit allocates nothing.
 type judge struct {
-	v     *Verifier
-	multi *MultiVerifier
+	single *Verifier
+	multi  *MultiVerifier
 }
 
 func (j judge) cached(ctx context.Context, tok string, tr *trace) (*Claims, *Error, bool) {
 	if j.multi != nil {
 		return j.multi.cached(ctx, tok, tr)
 	}
-	return j.v.cached(ctx, tok, tr)
+	return j.single.cached(ctx, tok, tr)
 }
 
 func (j judge) verify(ctx context.Context, tok string, tr *trace) (*Claims, *Error) {
 	if j.multi != nil {
 		return j.multi.verify(ctx, tok, tr)
 	}
-	return j.v.verify(ctx, tok, tr)
+	return j.single.verify(ctx, tok, tr)
 }
 
 // judgeRequest is what Verifier and MultiVerifier do with a request: find

@@ -81,6 +81,11 @@ func (v *Verifier) reuse(ctx context.Context, e *tokencache.Entry[verdict]) (*Cl
 	if now >= v.keys.dueAt.Load() && e.Value.key != nil && !v.keys.heldUsable() {
 		return nil, nil, false
 	}
+	if v.revoker != nil {
+		if e := v.revoker.refusal.Load(); e != nil {
+			return nil, e, true // a revocation source that fails closed is down
+		}
+	}
 	c := e.Value.claims
 	if c == nil {
 		return nil, errCachedInactive, true
@@ -91,26 +96,34 @@ func (v *Verifier) reuse(ctx context.Context, e *tokencache.Entry[verdict]) (*Cl
 	return c, nil, true
 }
 
-// remember caches an accepted token until until (Unix nanoseconds).
-func (v *Verifier) remember(token string, d verdict, tag string, until int64) {
+// remember caches a token's verdict until until (Unix nanoseconds),
+// unless a revocation came in since revGen was read, before the token was
+// looked up among the revocations (see rememberVerified).
+func (v *Verifier) remember(token string, d verdict, tag string, until int64, revGen uint64) {
 	if v.cache == nil {
 		return
 	}
-	v.cache.Put(cacheEntry(token, d, tag, until), v.now().UnixNano())
+	e := cacheEntry(token, d, tag, until)
+	v.cache.Put(e, v.now().UnixNano())
+	if v.revocationMoved(revGen) {
+		v.cache.Remove(e)
+	}
 }
 
 // rememberVerified caches a token verified with a key, unless the key set
-// took a key away since gen was read, before the key was looked up. The
-// entry is put first and checked after: a key set stores itself, bumps
-// gen, then purges the cache, so either the purge finds the entry or the
-// check sees the new gen and takes the entry out again.
-func (v *Verifier) rememberVerified(token string, d verdict, until int64, gen uint64) {
+// took a key away since gen was read, before the key was looked up, or a
+// revocation came in since revGen was read, before the token was looked
+// up among the revocations. The entry is put first and checked after: a
+// key set (a Revoker) stores itself (its rules), bumps its generation,
+// then purges the cache, so either the purge finds the entry or the check
+// sees the new generation and takes the entry out again.
+func (v *Verifier) rememberVerified(token string, d verdict, until int64, gen, revGen uint64) {
 	if v.cache == nil {
 		return
 	}
 	e := cacheEntry(token, d, d.key.id, until)
 	v.cache.Put(e, v.now().UnixNano())
-	if v.keys.gen.Load() != gen {
+	if v.keys.gen.Load() != gen || v.revocationMoved(revGen) {
 		v.cache.Remove(e)
 	}
 }

@@ -61,6 +61,8 @@ type Claims struct {
 	TenantID string
 
 	raw []byte
+	// actors is the delegation chain of act, the current actor first.
+	actors []Actor
 	// cnf is the token's binding to a key or certificate, checked against
 	// each request that presents it.
 	cnf binding
@@ -100,6 +102,7 @@ func (c *Claims) Clone() *Claims {
 	d.Audience = slices.Clone(c.Audience)
 	d.Scopes = slices.Clone(c.Scopes)
 	d.Roles = slices.Clone(c.Roles)
+	d.actors = slices.Clone(c.actors)
 	if c.ClientRoles != nil {
 		d.ClientRoles = make(map[string][]string, len(c.ClientRoles))
 		for client, roles := range c.ClientRoles {
@@ -155,6 +158,7 @@ func (c *Claims) decode(v any) error { return josejson.Unmarshal(c.raw, v) }
 // where security needs it (time claims must be numbers).
 type payload struct {
 	Iss            string
+	IssSet         bool // iss is present, if only as "" or null
 	Sub            string
 	Aud            stringList
 	Exp, Nbf, Iat  numericDate
@@ -174,6 +178,8 @@ type payload struct {
 	Cnf         []string // the members of cnf: the token's proof-of-possession binding
 	CnfJKT      string   // cnf.jkt: bound to a DPoP key (RFC 9449)
 	CnfX5T      string   // cnf.x5t#S256: bound to a TLS client certificate (RFC 8705)
+
+	Act []Actor // the delegation chain of act (RFC 8693), the current actor first
 }
 
 // parsePayload reads the claims bouncer interprets; other members are
@@ -186,6 +192,7 @@ func parsePayload(b []byte, p *payload) error {
 		switch string(name) {
 		case "iss":
 			p.Iss, err = stringValue(v)
+			p.IssSet = true
 		case "sub":
 			p.Sub, err = stringValue(v)
 		case "aud":
@@ -226,6 +233,10 @@ func parsePayload(b []byte, p *payload) error {
 			}
 		case "cnf":
 			err = p.readCnf(v)
+		case "act":
+			p.Act, err = readActors(v)
+		case "may_act":
+			err = checkMayAct(v)
 		}
 		if err != nil {
 			return fmt.Errorf("claim %s: %w", name, err)
@@ -309,6 +320,7 @@ func (p *payload) claims(raw []byte) *Claims {
 	if len(p.Cnf) > 0 {
 		c.cnf = binding{jkt: p.CnfJKT, x5t: p.CnfX5T, members: p.Cnf}
 	}
+	c.actors = p.Act
 	return c
 }
 

@@ -28,6 +28,33 @@ type Config struct {
 	JWKS     []byte
 	JWKSFile string
 
+	// JWKSSource, when set, supplies the issuer's keys, and nothing is
+	// fetched: for keys that a file or an agent holds and replaces as they
+	// rotate (see JWKSSource). It is asked when a fetch would be made.
+	JWKSSource JWKSSource
+
+	// KeyUse, when set, is the JWK use of the issuer's signing keys, for
+	// key sets that mark them otherwise than sig: SPIFFE trust bundles say
+	// jwt-svid. Only keys with exactly that use are then taken. Empty
+	// means sig (or no use). "enc" is refused: an encryption key never
+	// verifies a token.
+	KeyUse string
+
+	// IssuerOptional accepts tokens that carry no iss, as SPIFFE JWT-SVIDs
+	// need not: the keys (JWKS, JWKSFile or JWKSSource, never discovered
+	// or fetched) are then what vouches, and Issuer names them, any
+	// absolute URI (e.g. the trust domain, "spiffe://example.org"). A
+	// token that carries iss must still carry Issuer exactly. A
+	// MultiVerifier never routes a token without iss.
+	IssuerOptional bool
+
+	// RefusedIssuers maps the iss of tokens this API never accepts to the
+	// description they are refused with, so that a caller who sent one
+	// learns why: the kubernetes package names Kubernetes' legacy
+	// service-account tokens here. It changes only what the refusal says
+	// (401, ErrIssuer): no token is accepted that would not be without it.
+	RefusedIssuers map[string]string
+
 	// Tenants, for an issuer template (see TenantPlaceholder), lists the
 	// tenant ids whose tokens are accepted. Empty accepts every tenant.
 	Tenants []string
@@ -90,6 +117,14 @@ type Config struct {
 	// permissions, groups, Spring's authorities…). The zero value keeps
 	// the defaults.
 	Claims ClaimMapping
+
+	// Revocation, if set, takes tokens back before they expire (see
+	// Revoker): a token one of its rules covers is refused (401,
+	// ErrRevoked), on every path, its cached verdict included. Verifiers
+	// may share one Revoker. With it, tokens whose lifetime exceeds
+	// RevokerConfig.Retention are refused (ErrLifetime), so that no rule
+	// ends while a token it covers could still be accepted.
+	Revocation *Revoker
 
 	// Introspection, if set, lets opaque tokens (or every token) be judged
 	// by the issuer's RFC 7662 introspection endpoint.

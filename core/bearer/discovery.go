@@ -24,9 +24,14 @@ type metadata struct {
 //
 // location is the issuer URL the metadata is fetched under; it differs
 // from issuer only for an issuer template, whose tenant-independent
-// metadata names the template itself.
-func discover(ctx context.Context, client *http.Client, location, issuer string) (*metadata, error) {
-	urls, err := issuerurl.DiscoveryURLs(location)
+// metadata names the template itself. metadataURLs says where the
+// metadata may be (nil: issuerurl.DiscoveryURLs, an authorization
+// server's).
+func discover(ctx context.Context, client *http.Client, metadataURLs func(string) ([]string, error), location, issuer string) (*metadata, error) {
+	if metadataURLs == nil {
+		metadataURLs = issuerurl.DiscoveryURLs
+	}
+	urls, err := metadataURLs(location)
 	if err != nil {
 		return nil, fmt.Errorf("bearer: %w", err)
 	}

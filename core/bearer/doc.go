@@ -32,6 +32,17 @@
 // that says nothing about the token. ResourceMetadata is the API's RFC 9728
 // document, which every challenge can point to.
 //
+// # Revocation, delegation and clients
+//
+// A Revoker (Config.Revocation) takes tokens back before they expire: by
+// jti, every token of a client or subject issued before a time, one token
+// by its hash; rules purge what they cover from the token cache, so cache
+// hits pay nothing for them. bearerredis shares rules across replicas, and
+// package ssf turns an identity provider's Shared Signals events into
+// rules. Claims.Actor reads an RFC 8693 delegation chain (act), judged by
+// RequireActor, RequireNoActor and MaxDelegation; RequireClient admits
+// only the clients named.
+//
 // # Adapters and integrations
 //
 // Each framework has an adapter, a module of its own under

@@ -349,7 +349,7 @@ func (d *dpopCheck) proofKey(jwk []byte) (key *proofKey, known bool, e *Error) {
 	if k, ok := d.keys.Load(string(jwk)); ok {
 		return k.(*proofKey), true, nil
 	}
-	pub, err := parseJWK(jwk)
+	pub, err := parseJWK(jwk, "")
 	if err != nil {
 		return nil, false, proofError("the DPoP proof's jwk is not a usable public key")
 	}

@@ -44,6 +44,12 @@ var (
 	ErrInactive          = errors.New("bearer: token not active")
 	ErrDPoPProof         = errors.New("bearer: invalid DPoP proof")
 	ErrDPoPNonce         = errors.New("bearer: DPoP proof without the server's nonce")
+	// ErrRevoked: a rule of the verifier's Revoker takes the token back
+	// (401); the error is a *RevokedError naming the rule.
+	ErrRevoked = errors.New("bearer: token revoked")
+	// ErrRevocationsUnavailable: a revocation source configured to fail
+	// closed cannot be read (503), so no token is accepted.
+	ErrRevocationsUnavailable = errors.New("bearer: revocation list unavailable")
 
 	// ErrReplayStoreUnavailable: DPoP proofs cannot be checked for replay
 	// now (503), so none is accepted.
@@ -126,9 +132,10 @@ func (e *Error) Challenge(realm string) string { return e.challenge(realm, "") }
 
 // challenge is Challenge with RFC 9728's resource_metadata, when set.
 // unjudged reports a request that was not judged: the issuer (or the DPoP
-// replay store) could not be reached.
+// replay store, or a revocation source that fails closed) could not be
+// reached.
 func (e *Error) unjudged() bool {
-	return e.Err != nil && (errors.Is(e.Err, ErrIssuerUnavailable) || errors.Is(e.Err, ErrReplayStoreUnavailable))
+	return e.Err != nil && (errors.Is(e.Err, ErrIssuerUnavailable) || errors.Is(e.Err, ErrReplayStoreUnavailable) || errors.Is(e.Err, ErrRevocationsUnavailable))
 }
 
 func (e *Error) challenge(realm, metadata string) string {

@@ -72,6 +72,21 @@ const (
 	// long since the first of them, Keys the number of usable keys now.
 	// It comes before that fetch's EventFetchSucceeded.
 	EventFetchRecovered
+
+	// Revocations (see Revoker), reported by a Revoker's
+	// RevokerConfig.Observer, not a verifier's.
+
+	// EventRevocationReceived: a rule that covers tokens not covered
+	// before came in (Revocation; Source says whence, Issuer whose
+	// tokens). A rule held already changes nothing and is not reported.
+	EventRevocationReceived
+	// EventRevocationSourceFailed: the revocation source Source could not
+	// be read (Err says why); the rules held stay in force. Failures
+	// counts the failures of the run so far.
+	EventRevocationSourceFailed
+	// EventRevocationSourceRecovered: Source was read again after Failures
+	// failures; Age is how long since the first of them.
+	EventRevocationSourceRecovered
 )
 
 var eventNames = map[EventKind]string{
@@ -90,6 +105,10 @@ var eventNames = map[EventKind]string{
 	EventDenied:              "denied",
 	EventUnavailable:         "unavailable",
 	EventFetchRecovered:      "fetch_recovered",
+
+	EventRevocationReceived:        "revocation_received",
+	EventRevocationSourceFailed:    "revocation_source_failed",
+	EventRevocationSourceRecovered: "revocation_source_recovered",
 }
 
 // String is the event's name in logs: "fetch_succeeded", "key_added"…
@@ -120,6 +139,10 @@ type Event struct {
 	Scope    []string
 	Duration time.Duration
 	Cached   bool
+
+	// Revocation events only.
+	Source     string      // the revocation source: "api", "redis", "ssf"…
+	Revocation *Revocation // the rule received
 }
 
 // Observer receives key events and decisions, for metrics and alerts. Observe is called

@@ -309,6 +309,7 @@ func (v *Verifier) introspectionOutage(ctx context.Context, err error) *Error {
 // hit runs them anew.
 func (v *Verifier) judgeAnswer(token string, body []byte, obtained int64) (*Claims, *Error, int64) {
 	in := v.introspect
+	revGen := v.revocationGen() // before the lookup: see rememberVerified
 	a, err := parseAnswer(body)
 	if err != nil {
 		return nil, &Error{Err: fmt.Errorf("%w: introspection: %w", ErrIssuerUnavailable, err), Description: "the issuer's introspection answer is malformed", RetryAfter: time.Second}, 0
@@ -318,26 +319,29 @@ func (v *Verifier) judgeAnswer(token string, body []byte, obtained int64) (*Clai
 			return nil, errCachedInactive, 0
 		}
 		until := obtained + int64(in.cfg.InactiveFor)
-		v.rememberUntil(token, verdict{}, until)
+		v.rememberUntil(token, verdict{}, until, revGen)
 		return nil, errCachedInactive, until
 	}
 	c, e := v.judgeActive(&a, body)
 	if e != nil {
 		return nil, e, 0 // a refusal is not remembered: the request is judged afresh
 	}
+	if e := v.checkRevoked(c, token); e != nil {
+		return nil, e, 0
+	}
 	until := obtained + int64(in.cfg.MaxAge)
 	if !c.Expiry.IsZero() {
 		until = min(until, c.Expiry.Add(v.leeway).UnixNano())
 	}
-	v.rememberUntil(token, verdict{claims: c}, until)
+	v.rememberUntil(token, verdict{claims: c}, until, revGen)
 	return c, nil, until
 }
 
 // rememberUntil remembers an introspection verdict, unless its use has
 // ended already (an answer that was long in coming).
-func (v *Verifier) rememberUntil(token string, d verdict, until int64) {
+func (v *Verifier) rememberUntil(token string, d verdict, until int64, revGen uint64) {
 	if until > v.now().UnixNano() {
-		v.remember(token, d, "", until)
+		v.remember(token, d, "", until, revGen)
 	}
 }
 

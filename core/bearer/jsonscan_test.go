@@ -166,7 +166,11 @@ func referencePayload(b []byte) (*payload, error) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, err
 	}
+	if m == nil { // null: encoding/json leaves the map nil, but a payload is an object
+		return nil, errRef
+	}
 	p := &payload{}
+	_, p.IssSet = m["iss"]
 	var errs []error
 	str := func(name string, dst *string) {
 		if raw, ok := m[name]; ok && string(raw) != "null" {

@@ -139,6 +139,12 @@ type skippedKey struct {
 // symmetric key, an unknown key type, a short RSA modulus…) is skipped and
 // reported, never allowed to spoil the rest of the set.
 func parseJWKS(body []byte, maxKeys int) (*keySet, []skippedKey, error) {
+	return parseKeySet(body, maxKeys, "")
+}
+
+// parseKeySet is parseJWKS taking the keys whose JWK use is use (see
+// Config.KeyUse), or, when use is "", sig or none.
+func parseKeySet(body []byte, maxKeys int, use string) (*keySet, []skippedKey, error) {
 	// go-jose's encoding/json fork matches member names exactly and
 	// refuses repeated ones: {"KEYS":[…]} holds no keys, and neither does
 	// {"keys":[…],"keys":[…]}.
@@ -163,7 +169,7 @@ func parseJWKS(body []byte, maxKeys int) (*keySet, []skippedKey, error) {
 			skipped = append(skipped, skippedKey{reason: fmt.Sprintf("more than %d keys published", maxKeys)})
 			break
 		}
-		k, err := parseJWK(raw)
+		k, err := parseJWK(raw, use)
 		switch {
 		case err != nil:
 			skipped = append(skipped, skippedKey{kid: k.id, reason: err.Error()})
@@ -187,7 +193,7 @@ func kidOf(raw json.RawMessage) string {
 	return id.Kid
 }
 
-func parseJWK(raw json.RawMessage) (*publicKey, error) {
+func parseJWK(raw json.RawMessage, use string) (*publicKey, error) {
 	var jwk jose.JSONWebKey
 	var meta jwkMeta
 	k := &publicKey{}
@@ -200,8 +206,10 @@ func parseJWK(raw json.RawMessage) (*publicKey, error) {
 		return k, fmt.Errorf("unusable JWK: %v", err)
 	}
 	switch {
-	case jwk.Use != "" && jwk.Use != "sig":
+	case use == "" && jwk.Use != "" && jwk.Use != "sig":
 		return k, fmt.Errorf("use is %q, not sig", jwk.Use)
+	case use != "" && jwk.Use != use:
+		return k, fmt.Errorf("use is %q, not %s", jwk.Use, use)
 	case meta.KeyOps != nil && !slices.Contains(meta.KeyOps, "verify"):
 		return k, fmt.Errorf("key_ops %v does not include verify", meta.KeyOps)
 	case !jwk.IsPublic():

@@ -33,18 +33,23 @@ import (
 // the configured clock.
 type keySource struct {
 	client   *http.Client
-	issuer   string        // the issuer discovery must name (a template's literal form)
-	location string        // the issuer URL discovery is fetched under
-	insecure bool          // Config.InsecureAllowHTTP
-	timeout  time.Duration // one discovery + JWKS round
-	cooldown time.Duration // least time between fetches caused by unknown kids
-	maxAge   time.Duration // refresh interval when the issuer sends no caching headers
-	maxStale time.Duration // how long past its refresh time a key set stays usable
-	maxKeys  int
-	now      func() time.Time
-	static   bool       // keys from Config.JWKS: never fetched, never expire
-	tel      *telemetry // its logger and Observer hear the key events
-	skipped  sync.Map   // skipped keys already logged
+	issuer   string // the issuer discovery must name (a template's literal form)
+	location string // the issuer URL discovery is fetched under
+	// metadataURLs says where the issuer's metadata may be; nil means an
+	// authorization server's places (issuerurl.DiscoveryURLs).
+	metadataURLs func(string) ([]string, error)
+	insecure     bool          // Config.InsecureAllowHTTP
+	timeout      time.Duration // one discovery + JWKS round
+	cooldown     time.Duration // least time between fetches caused by unknown kids
+	maxAge       time.Duration // refresh interval when the issuer sends no caching headers
+	maxStale     time.Duration // how long past its refresh time a key set stays usable
+	maxKeys      int
+	now          func() time.Time
+	static       bool       // keys from Config.JWKS: never fetched, never expire
+	source       JWKSSource // Config.JWKSSource: asked in place of fetches
+	use          string     // Config.KeyUse
+	tel          *telemetry // its logger and Observer hear the key events
+	skipped      sync.Map   // skipped keys already logged
 	// onChange, if set, learns each new key set, after it is in use.
 	onChange func(*keySet)
 
@@ -156,7 +161,7 @@ func (s *keySource) ready(ctx context.Context) error {
 	if s.static {
 		return nil
 	}
-	if s.keys.Load() != nil && s.now().UnixNano() < s.expireAt.Load() {
+	if s.keys.Load().len() > 0 && s.now().UnixNano() < s.expireAt.Load() {
 		return nil
 	}
 	s.sync(ctx, func(time.Time) bool { return true }, false)
@@ -165,6 +170,9 @@ func (s *keySource) ready(ctx context.Context) error {
 	}
 	if s.keys.Load() == nil || s.now().UnixNano() >= s.expireAt.Load() {
 		return s.unavailable()
+	}
+	if s.keys.Load().len() == 0 { // a JWKSSource's empty answer
+		return errors.New("bearer: the issuer's key set holds no usable key")
 	}
 	return nil
 }
@@ -367,8 +375,11 @@ type loadResult struct {
 // load runs discovery when the JWKS URL is not yet known, then reads the
 // key set; fresh bypasses HTTP caches.
 func (s *keySource) load(ctx context.Context, jwksURL string, fresh bool) (res loadResult) {
+	if s.source != nil {
+		return s.loadSource(ctx)
+	}
 	if jwksURL == "" {
-		md, err := discover(ctx, s.client, s.location, s.issuer)
+		md, err := discover(ctx, s.client, s.metadataURLs, s.location, s.issuer)
 		if err != nil {
 			res.err = err
 			return res
@@ -385,7 +396,7 @@ func (s *keySource) load(ctx context.Context, jwksURL string, fresh bool) (res l
 		res.err = fmt.Errorf("jwks: %w", err)
 		return res
 	}
-	set, skipped, err := parseJWKS(body, s.maxKeys)
+	set, skipped, err := parseKeySet(body, s.maxKeys, s.use)
 	if err != nil {
 		res.err = fmt.Errorf("jwks: %w", err)
 		return res
@@ -401,6 +412,30 @@ func (s *keySource) load(ctx context.Context, jwksURL string, fresh bool) (res l
 	return res
 }
 
+// loadSource asks the JWKSSource for the keys. Unlike a fetched set, the
+// source's answer stands even when it holds no usable key (see
+// JWKSSource).
+func (s *keySource) loadSource(ctx context.Context) (res loadResult) {
+	body, err := s.source.JWKS(ctx)
+	if err == nil && len(body) > maxDocumentBytes {
+		err = fmt.Errorf("larger than %d bytes", maxDocumentBytes)
+	}
+	if err != nil {
+		res.err = fmt.Errorf("jwks source: %w", err)
+		return res
+	}
+	set, skipped, err := parseKeySet(body, s.maxKeys, s.use)
+	if err != nil {
+		res.err = fmt.Errorf("jwks source: %w", err)
+		return res
+	}
+	for _, k := range skipped {
+		res.skipped = append(res.skipped, Event{Kind: EventKeySkipped, KeyID: k.kid, Err: errors.New(k.reason)})
+	}
+	res.set = set
+	return res
+}
+
 // addNanos is t+d in Unix nanoseconds, saturating instead of overflowing.
 func addNanos(t time.Time, d time.Duration) int64 {
 	n := t.UnixNano()
@@ -412,7 +447,7 @@ func addNanos(t time.Time, d time.Duration) int64 {
 
 // useStatic makes body, a JWKS, the only keys, for good.
 func (s *keySource) useStatic(body []byte) error {
-	set, skipped, err := parseJWKS(body, s.maxKeys)
+	set, skipped, err := parseKeySet(body, s.maxKeys, s.use)
 	if err != nil {
 		return err
 	}
@@ -441,7 +476,7 @@ func (s *keySource) introspectionURL(ctx context.Context) (string, error) {
 	if u != "" {
 		return u, nil
 	}
-	md, err := discover(ctx, s.client, s.location, s.issuer)
+	md, err := discover(ctx, s.client, s.metadataURLs, s.location, s.issuer)
 	if err != nil {
 		return "", err
 	}

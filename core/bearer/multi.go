@@ -163,6 +163,11 @@ func (m *MultiVerifier) verify(ctx context.Context, token string, tr *trace) (*C
 	case v == nil && p.Iss == "":
 		return nil, tokenError(ErrIssuer, "the token names no issuer")
 	case v == nil:
+		for _, member := range m.members {
+			if e := member.refusedIssuer(p.Iss); e != nil {
+				return nil, e
+			}
+		}
 		return nil, tokenError(ErrIssuer, "the token's issuer is not trusted here")
 	case v.introspect != nil && v.introspect.cfg.AllTokens:
 		// Only the issuer the JWT names is asked about it.

@@ -275,8 +275,8 @@ func TestCheckCacheHitAllocatesNothingExtra(t *testing.T) {
 			t.Fatal(err)
 		}
 		base := testing.AllocsPerRun(100, func() { _, _ = b.Check(bg, r) })
-		// An accepted cache hit allocates nothing: adapters add only what
-		// their framework needs to carry the claims.
+		// A bare cache hit allocates nothing: its trace stays on the
+		// stack (see judge).
 		if base != 0 {
 			t.Errorf("%s: a bare cache hit through Check allocates %v times", name, base)
 		}

@@ -235,7 +235,7 @@ func (v *Verifier) VerifyRequest(ctx context.Context, r Request) (*Claims, error
 }
 
 func (v *Verifier) verifyRequest(ctx context.Context, r Request, tr *trace) (*Claims, *Error) {
-	return v.judgeRequest(ctx, r, tr, judge{v: v})
+	return v.judgeRequest(ctx, r, tr, judge{single: v})
 }
 
 // Check is what every middleware does with a request: reuse the claims

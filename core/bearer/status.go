@@ -43,7 +43,7 @@ func (v *Verifier) Status() Status {
 	}
 	if set != nil {
 		st.RefreshAt = time.Unix(0, s.refreshAt.Load())
-		st.Ready = now.Before(time.Unix(0, s.expireAt.Load()))
+		st.Ready = set.len() > 0 && now.Before(time.Unix(0, s.expireAt.Load()))
 		st.Stale = s.failures > 0 && !now.Before(st.RefreshAt)
 	}
 	return st

@@ -49,6 +49,7 @@ var reasons = []struct {
 	name     string
 }{
 	{ErrIssuerUnavailable, "issuer_unavailable"},
+	{ErrRevocationsUnavailable, "revocations_unavailable"},
 	{ErrMissingToken, "missing_token"},
 	{ErrInvalidRequest, "invalid_request"},
 	{ErrMalformed, "malformed"},
@@ -64,6 +65,7 @@ var reasons = []struct {
 	{ErrLifetime, "lifetime"},
 	{ErrClaim, "claim"},
 	{ErrInactive, "inactive"},
+	{ErrRevoked, "revoked"},
 	{ErrInsufficientScope, "insufficient_scope"},
 }
 

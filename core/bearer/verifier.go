@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"net/http"
 	"os"
@@ -44,10 +45,16 @@ type Verifier struct {
 	tel         *telemetry
 	tenants     *tenantRule // nil unless Issuer is a template
 	headers     headerCache
-	cache       *tokenCache   // nil when disabled
-	metadata    string        // Config.ResourceMetadata
-	introspect  *introspector // nil without Config.Introspection
-	closeOnce   sync.Once
+	cache       *tokenCache       // nil when disabled
+	metadata    string            // Config.ResourceMetadata
+	introspect  *introspector     // nil without Config.Introspection
+	optionalIss bool              // Config.IssuerOptional
+	refused     map[string]string // Config.RefusedIssuers
+	revoker     *Revoker          // nil without Config.Revocation
+	// revocationLifetime bounds token lifetimes for the revoker's sake;
+	// 0 when MaxTokenLifetime bounds them as strictly.
+	revocationLifetime time.Duration
+	closeOnce          sync.Once
 }
 
 // New builds a Verifier. It checks the configuration only: nothing is
@@ -57,9 +64,12 @@ func New(cfg Config) (*Verifier, error) {
 	if cfg.Issuer == "" {
 		return nil, errors.New("bearer: Config.Issuer is required")
 	}
+	if err := checkKeyOptions(cfg); err != nil {
+		return nil, err
+	}
 	location := cfg.Issuer
 	var tenants *tenantRule
-	if strings.Contains(cfg.Issuer, TenantPlaceholder) {
+	if strings.Contains(cfg.Issuer, TenantPlaceholder) { // never with IssuerOptional: checkKeyOptions
 		var err error
 		if tenants, err = newTenantRule(cfg.Issuer, cfg.Tenants); err != nil {
 			return nil, err
@@ -68,11 +78,13 @@ func New(cfg Config) (*Verifier, error) {
 	} else if len(cfg.Tenants) > 0 {
 		return nil, fmt.Errorf("bearer: Config.Tenants needs an Issuer template with %s", TenantPlaceholder)
 	}
-	if _, err := issuerurl.DiscoveryURLs(location); err != nil {
-		return nil, fmt.Errorf("bearer: %w", err)
-	}
-	if err := secureURL(cfg.Issuer, cfg.InsecureAllowHTTP); err != nil {
-		return nil, fmt.Errorf("bearer: Config.Issuer: %w", err)
+	if !cfg.IssuerOptional { // then Issuer names the keys given, and is never fetched from
+		if _, err := issuerurl.DiscoveryURLs(location); err != nil {
+			return nil, fmt.Errorf("bearer: %w", err)
+		}
+		if err := secureURL(cfg.Issuer, cfg.InsecureAllowHTTP); err != nil {
+			return nil, fmt.Errorf("bearer: Config.Issuer: %w", err)
+		}
 	}
 	if cfg.JWKSURL != "" {
 		if err := secureURL(cfg.JWKSURL, cfg.InsecureAllowHTTP); err != nil {
@@ -130,6 +142,7 @@ func New(cfg Config) (*Verifier, error) {
 		maxAge:   setting("KeyMaxAge", cfg.KeyMaxAge, defaultKeyMaxAge, minRefresh, maxRefresh),
 		maxStale: setting("MaxStale", cfg.MaxStale, defaultMaxStale, 0, maxMaxStale),
 		maxKeys:  number("MaxKeys", cfg.MaxKeys, defaultMaxKeys, maxMaxKeys),
+		use:      cfg.KeyUse,
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -182,9 +195,16 @@ func New(cfg Config) (*Verifier, error) {
 		tel:         keys.tel,
 		tenants:     tenants,
 		metadata:    cfg.ResourceMetadata,
+		optionalIss: cfg.IssuerOptional,
+		refused:     maps.Clone(cfg.RefusedIssuers),
 	}
 	if v.cache, err = newTokenCache(cfg.Cache); err != nil {
 		return nil, err
+	}
+	if cfg.Revocation != nil {
+		v.revoker = cfg.Revocation
+		v.revocationLifetime = revocationLifetime(v.revoker, maxLifetime)
+		v.revoker.attach(v)
 	}
 	if cfg.DPoP != nil {
 		d, err := newDPoPCheck(*cfg.DPoP, now, cfg.InsecureAllowHTTP)
@@ -209,12 +229,22 @@ func New(cfg Config) (*Verifier, error) {
 	return v, nil
 }
 
-// loadStaticKeys installs Config.JWKS or Config.JWKSFile, if set.
+// loadStaticKeys installs Config.JWKS or Config.JWKSFile, or the
+// JWKSSource, if set.
 func loadStaticKeys(keys *keySource, cfg Config) error {
 	body := cfg.JWKS
+	given := 0
+	for _, set := range []bool{body != nil, cfg.JWKSFile != "", cfg.JWKSURL != "", cfg.JWKSSource != nil} {
+		if set {
+			given++
+		}
+	}
 	switch {
-	case cfg.JWKSFile != "" && body != nil, cfg.JWKSFile != "" && cfg.JWKSURL != "", body != nil && cfg.JWKSURL != "":
-		return errors.New("bearer: set only one of Config.JWKS, JWKSFile and JWKSURL")
+	case given > 1:
+		return errors.New("bearer: set only one of Config.JWKS, JWKSFile, JWKSURL and JWKSSource")
+	case cfg.JWKSSource != nil:
+		keys.source = cfg.JWKSSource
+		return nil
 	case cfg.JWKSFile != "":
 		var err error
 		if body, err = os.ReadFile(cfg.JWKSFile); err != nil {
@@ -349,5 +379,5 @@ func (v *Verifier) checkValidity(p *payload) *Error {
 			return tokenError(ErrLifetime, "the token's lifetime of %v exceeds the %v allowed", life, v.maxLifetime)
 		}
 	}
-	return nil
+	return v.checkRevocationLifetime(p, now)
 }

@@ -141,6 +141,7 @@ func (v *Verifier) verifyParsed(ctx context.Context, t *jws, sig []byte, p *payl
 		return nil, e
 	}
 	gen := v.keys.gen.Load() // before the key: see rememberVerified
+	revGen := v.revocationGen()
 	key, e := v.keys.key(ctx, t.header.Kid, alg)
 	if e != nil {
 		return nil, e
@@ -171,31 +172,38 @@ func (v *Verifier) verifyParsed(ctx context.Context, t *jws, sig []byte, p *payl
 	if !t.cached {
 		hc.offer(token[:t.headerLen], t.header)
 	}
-	c, e := v.finish(ctx, p, t.payload)
+	c, e := v.finish(ctx, p, t.payload, token)
 	if e != nil {
 		return nil, e
 	}
-	v.rememberVerified(token, verdict{claims: c, key: key}, p.Exp.Add(v.leeway).UnixNano(), gen)
+	v.rememberVerified(token, verdict{claims: c, key: key}, p.Exp.Add(v.leeway).UnixNano(), gen, revGen)
 	return c, nil
 }
 
 // checkIssuer requires the token's iss to be this Verifier's issuer, or,
-// for an issuer template, the template filled with the token's tenant.
+// for an issuer template, the template filled with the token's tenant;
+// with IssuerOptional, a token may also carry no iss at all.
 func (v *Verifier) checkIssuer(p *payload) *Error {
 	if v.tenants != nil {
 		return v.tenants.check(p)
 	}
-	if p.Iss != v.issuer {
-		return tokenError(ErrIssuer, "the token was not issued by %s", v.issuer)
+	if p.Iss == v.issuer || v.optionalIss && !p.IssSet {
+		return nil
 	}
-	return nil
+	if e := v.refusedIssuer(p.Iss); e != nil {
+		return e
+	}
+	return tokenError(ErrIssuer, "the token was not issued by %s", v.issuer)
 }
 
-// finish turns checked claims into the Claims the application reads, and
-// runs the validators.
-func (v *Verifier) finish(ctx context.Context, p *payload, raw []byte) (*Claims, *Error) {
+// finish turns checked claims into the Claims the application reads,
+// refuses a revoked token, and runs the validators.
+func (v *Verifier) finish(ctx context.Context, p *payload, raw []byte, token string) (*Claims, *Error) {
 	c, e := v.claimsOf(p, raw)
 	if e != nil {
+		return nil, e
+	}
+	if e := v.checkRevoked(c, token); e != nil {
 		return nil, e
 	}
 	if e := v.validate(ctx, c); e != nil {

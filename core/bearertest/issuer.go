@@ -88,18 +88,23 @@ func NewIssuer(opts ...Option) (*Issuer, error) {
 	scheme := "http"
 	if cfg.tls {
 		scheme = "https"
+	}
+	// The URLs are set before the server starts: its handlers read them,
+	// and a client in another process gives the race detector no sign that
+	// its request came after NewIssuer returned.
+	i.url = scheme + "://" + reachableAddr(l.Addr()) + cfg.path
+	i.base = i.url
+	if cfg.tenants {
+		i.base = scheme + "://" + reachableAddr(l.Addr())
+		i.url = i.base + "/" + tenantPlaceholder + "/v2.0"
+	}
+	if cfg.tls {
 		// A client certificate is asked for, not required: a client that
 		// presents one gets tokens bound to it (RFC 8705).
 		i.srv.TLS = &tls.Config{MinVersion: tls.VersionTLS12, ClientAuth: tls.RequestClientCert}
 		i.srv.StartTLS()
 	} else {
 		i.srv.Start()
-	}
-	i.url = scheme + "://" + reachableAddr(l.Addr()) + cfg.path
-	i.base = i.url
-	if cfg.tenants {
-		i.base = scheme + "://" + reachableAddr(l.Addr())
-		i.url = i.base + "/" + tenantPlaceholder + "/v2.0"
 	}
 	return i, nil
 }
@@ -167,6 +172,8 @@ func (i *Issuer) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case i.path + "/introspect":
 		i.introspections.Add(1)
 		h = i.serveIntrospection
+	case "/.well-known/ssf-configuration" + i.path:
+		h = i.serveSSFConfiguration
 	default:
 		h = http.NotFound
 	}

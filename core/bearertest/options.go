@@ -35,6 +35,7 @@ type config struct {
 	clients   []client
 	opaque    bool
 	tenants   bool
+	ssf       bool
 	errs      []error
 }
 

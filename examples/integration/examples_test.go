@@ -38,7 +38,9 @@ func TestMain(m *testing.M) {
 	// Gin's debug mode, its default outside its own tests, prints every
 	// route the tests register.
 	gin.SetMode(gin.TestMode)
-	os.Exit(m.Run())
+	code := m.Run()
+	stopLiveIssuers()
+	os.Exit(code)
 }
 
 // startRun runs ex as its command does, on a free loopback port, until

@@ -10,7 +10,9 @@
 #
 #   KEYCLOAK_URL=http://localhost:8080 KC_ADMIN=admin KC_ADMIN_PASSWORD=... ./kcadm.sh
 #
-# KCADM names Keycloak's kcadm.sh (default /opt/keycloak/bin/kcadm.sh, its
+# REALM names the realm to create (default services; bouncer's tests run
+# the script for a realm of their own beside the imported one). KCADM names
+# Keycloak's kcadm.sh (default /opt/keycloak/bin/kcadm.sh, its
 # place in the container image). Inside a container started from the
 # official image:
 #
@@ -24,7 +26,7 @@ set -euo pipefail
 KCADM=${KCADM:-/opt/keycloak/bin/kcadm.sh}
 KEYCLOAK_URL=${KEYCLOAK_URL:-http://localhost:8080}
 KC_ADMIN=${KC_ADMIN:-admin}
-REALM=services
+REALM=${REALM:-services}
 
 # 1. Log in to the master realm as an administrator. The session is kept in
 #    ~/.keycloak/kcadm.config for the commands below. Without --password,

@@ -303,7 +303,7 @@ func TestKcadmScriptMatchesRealmFile(t *testing.T) {
 	for _, want := range []string{
 		"config credentials",
 		"create realms -s realm=\"$REALM\"",
-		"REALM=services",
+		"REALM=${REALM:-services}",
 		"create client-scopes",
 		"-s name=country.read",
 		`'attributes."include.in.token.scope"=true'`,

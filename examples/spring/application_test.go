@@ -107,3 +107,40 @@ func TestMentionsClientCredentialsGrant(t *testing.T) {
 		}
 	}
 }
+
+// The audience customizer of the guide (examples/README.md) is the one the
+// tests' Spring Authorization Server runs, line for line.
+func TestGuideCustomizerIsTheTestIssuers(t *testing.T) {
+	guide, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	java, err := os.ReadFile("../../testdata/spring-authorization-server/src/main/java/org/bouncergo/countryissuer/CountryIssuer.java")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const start, end = "@Bean\n", "};\n       }\n"
+	g := string(guide)
+	i := strings.Index(g, start+"       OAuth2TokenCustomizer<JwtEncodingContext> countryApiAudience()")
+	if i < 0 {
+		t.Fatal("the guide has no countryApiAudience bean")
+	}
+	j := strings.Index(g[i:], end)
+	if j < 0 {
+		t.Fatal("the guide's bean does not end")
+	}
+	var src []string
+	for _, line := range strings.Split(string(java), "\n") {
+		src = append(src, strings.TrimSpace(line))
+	}
+	code := strings.Join(src, "\n")
+	var want []string
+	for _, line := range strings.Split(g[i:i+j+len(end)], "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			want = append(want, line)
+		}
+	}
+	if !strings.Contains(code, strings.Join(want[:len(want)-2], "\n")) {
+		t.Errorf("CountryIssuer.java lacks the guide's bean:\n%s", strings.Join(want, "\n"))
+	}
+}

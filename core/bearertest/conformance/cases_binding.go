@@ -82,15 +82,15 @@ func dpopCasesFor(t *testing.T, iss *bearertest.Issuer, tr transport) []testCase
 	}
 }
 
-func dpopNonceCases(tr transport) func(*testing.T, *bearertest.Issuer) []testCase {
-	return func(t *testing.T, iss *bearertest.Issuer) []testCase { return dpopNonceCasesFor(t, iss, tr) }
+func dpopNonceCases(tr transport, now func() time.Time) func(*testing.T, *bearertest.Issuer) []testCase {
+	return func(t *testing.T, iss *bearertest.Issuer) []testCase { return dpopNonceCasesFor(t, iss, tr, now) }
 }
 
-func dpopNonceCasesFor(t *testing.T, iss *bearertest.Issuer, tr transport) []testCase {
+func dpopNonceCasesFor(t *testing.T, iss *bearertest.Issuer, tr transport, now func() time.Time) []testCase {
 	c := newDPoPClient(t, iss, Scope)
 	// The nonce servers hand out now; the verifiers under test and the
 	// reference derive it from the same secret.
-	probe := newVerifierNonce(t, iss)
+	probe := newVerifierNonce(t, iss, now)
 	return []testCase{
 		{name: "proof without a nonce", path: PathScoped, header: c.header(t, tr, PathScoped, ""), status: 401},
 		{name: "proof with the nonce", path: PathScoped, header: c.header(t, tr, PathScoped, probe), status: 200},
@@ -133,10 +133,11 @@ func clientCertificate(t *testing.T) (*x509.Certificate, []byte) {
 }
 
 // newVerifierNonce is the DPoP nonce a verifier with nonceSecret hands
-// out now.
-func newVerifierNonce(t *testing.T, iss *bearertest.Issuer) string {
+// out at now.
+func newVerifierNonce(t *testing.T, iss *bearertest.Issuer, now func() time.Time) string {
 	v := newVerifier(t, iss.URL(), func(c *bearer.Config) {
 		c.DPoP = &bearer.DPoP{PublicURL: PublicURL, NonceSecret: nonceSecret}
+		c.Now = now
 	})
 	return v.AcceptHeader().Get("DPoP-Nonce")
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -134,6 +135,10 @@ type suite struct {
 // suites are every configuration of the suite, with DPoP proofs made for
 // requests as tr carries them.
 func suites(tr transport) []suite {
+	// Server nonces change with time: every verifier of the nonce suite,
+	// the reference's included, reads one instant, so that none of them
+	// hands out the next nonce while another still hands out this one.
+	nonceClock := sync.OnceValue(time.Now)
 	return []suite{
 		{"default", nil, cases},
 		{"query and form tokens", func(c *bearer.Config) { c.AllowQueryToken, c.AllowFormToken = true, true }, queryAndFormCases},
@@ -143,9 +148,11 @@ func suites(tr transport) []suite {
 		{"DPoP", func(c *bearer.Config) { c.DPoP = &bearer.DPoP{PublicURL: PublicURL} }, dpopCases(tr)},
 		{"DPoP required, with nonces", func(c *bearer.Config) {
 			c.DPoP = &bearer.DPoP{PublicURL: PublicURL, Mode: bearer.DPoPRequired, NonceSecret: nonceSecret}
-		}, dpopNonceCases(tr)},
+			c.Now = nonceClock
+		}, dpopNonceCases(tr, nonceClock)},
 		{"certificate-bound tokens", func(c *bearer.Config) { c.ClientCertHeader = ClientCertHeader }, mtlsCases},
 		{"certificate-bound tokens, certificate from the TLS connection", nil, mtlsConnectionCases},
+		revocationSuite(),
 	}
 }
 

@@ -19,7 +19,7 @@ import (
 func newEcho(v *countryapi.Guard, logger *slog.Logger) *echo.Echo {
 	auth := bearerecho5.New(v)
 	e := echo.New()
-	e.GET("/country/code/:code", country, auth.RequireScope(countryapi.ScopeCountryRead))
+	e.GET("/country/code/:code", country, auth.Require(v.CountryPolicy()))
 	api := e.Group("/api", auth.Authenticate)
 	api.GET("/data", data)
 	e.Match([]string{http.MethodGet, http.MethodHead}, v.Metadata.Path(), bearerecho5.Metadata(v.Metadata))

@@ -37,7 +37,7 @@ func newApp(v *countryapi.Guard, logger *slog.Logger) *fiber.App {
 	app.Use(recover.New())
 
 	auth := bearerfiber3.New(v)
-	app.Get("/country/code/:code", auth.RequireScope(countryapi.ScopeCountryRead), country)
+	app.Get("/country/code/:code", auth.Require(v.CountryPolicy()), country)
 	api := app.Group("/api", auth.Authenticate)
 	api.Get("/data", data)
 	app.Get(v.Metadata.Path(), bearerfiber3.Metadata(v.Metadata))

@@ -17,7 +17,7 @@ import (
 func newRouter(v *countryapi.Guard, logger *slog.Logger) *gin.Engine {
 	auth := bearergin.New(v)
 	r := gin.New()
-	r.GET("/country/code/:code", auth.RequireScope(countryapi.ScopeCountryRead), country)
+	r.GET("/country/code/:code", auth.Require(v.CountryPolicy()), country)
 	api := r.Group("/api", auth.Authenticate)
 	api.GET("/data", data)
 	r.GET(v.Metadata.Path(), bearergin.Metadata(v.Metadata))

@@ -33,6 +33,7 @@ func Run(ctx context.Context, l net.Listener, cfg countryapi.Config, logger *slo
 		}
 		return nil
 	}
+	logger.Info("country API listening (gRPC)", "addr", target)
 	return countryapi.Serve(ctx, l, logger, serve, func(ctx context.Context) error {
 		stopped := make(chan struct{})
 		go func() {
@@ -56,16 +57,12 @@ func Target(addr net.Addr) string {
 }
 
 // howTo is how to call the API at target with the development issuer's
-// client.
+// client: the client example, which gets its token and sends it through
+// bearergrpc.TokenSource.
 func howTo(dev *countryapi.DevIssuer, target string) string {
 	return fmt.Sprintf(`Call the API with the client example:
 
   %s
 
-Or get a token (client_secret_basic) and call the API with grpcurl:
-
-  %s
-  grpcurl -plaintext -H "authorization: Bearer $TOKEN" -d '{"code":"AUS"}' %s country.v1.CountryService/GetCountry
-
-`, dev.ClientCommand("GRPC_ADDR="+target), dev.TokenCommand(), target)
+`, dev.ClientCommand("GRPC_ADDR="+target))
 }

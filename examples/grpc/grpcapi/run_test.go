@@ -114,10 +114,15 @@ func TestRunDevIssuer(t *testing.T) {
 	waitServing(t, target)
 
 	printed := out.String()
-	for _, want := range []string{"for development only", "client_id:      country-client", "GRPC_ADDR=" + target, "-d '{\"code\":\"AUS\"}' " + target} {
+	for _, want := range []string{"for development only", "client_id:      country-client", "GRPC_ADDR=" + target + " go run ./examples/client"} {
 		if !strings.Contains(printed, want) {
 			t.Errorf("output lacks %q:\n%s", want, printed)
 		}
+	}
+	// Only commands of this repository: a tool to install from elsewhere
+	// would need saying where it comes from.
+	if strings.Contains(printed, "grpcurl") {
+		t.Errorf("output names grpcurl, which this repository does not provide:\n%s", printed)
 	}
 	c := connect(t, target, tokens(t, exampletest.Field(t, printed, "token endpoint"), "country-client", exampletest.Field(t, printed, "client_secret"), countryapi.ScopeCountryRead))
 	if got, st, _ := getCountry(t, c, "AUS"); st.Code() != codes.OK || got.GetName() != "AUSTRALIA" {

@@ -24,7 +24,7 @@ import (
 func newServer(v *countryapi.Guard) *grpc.Server {
 	auth := bearergrpc.New(v,
 		bearergrpc.WithMethodPolicies(map[string][]bearer.Policy{
-			countrypb.CountryService_GetCountry_FullMethodName: {bearer.RequireScope(countryapi.ScopeCountryRead)},
+			countrypb.CountryService_GetCountry_FullMethodName: {v.CountryPolicy()},
 		}),
 		bearergrpc.WithSkip(
 			"/grpc.health.v1.Health/",

@@ -55,6 +55,9 @@ type Config struct {
 	// PublicURL is the URL clients reach the API at, which their DPoP
 	// proofs name. Empty means http://localhost:<port of Addr>.
 	PublicURL string
+	// AllowedClients, when set, are the only clients that may look
+	// countries up (bearer.RequireClient on that route, beside its scope).
+	AllowedClients []string
 }
 
 // Introspection is the client the API introspects tokens as.
@@ -62,6 +65,9 @@ type Introspection struct {
 	ClientID, ClientSecret string
 	URL                    string        // empty: from the issuer's discovery
 	MaxAge                 time.Duration // how long an active answer is reused; 0: bouncer's default
+	// AllTokens sends JWTs to the endpoint too, for Keycloak's lightweight
+	// access tokens and for revocation of JWTs to take effect.
+	AllTokens bool
 }
 
 // Dev reports whether the configuration asks for the development issuer.
@@ -70,8 +76,10 @@ func (c Config) Dev() bool { return c.IssuerURL == "" }
 // ConfigFromEnv reads ISSUER_URL (comma-separated for several issuers),
 // TENANTS, AUDIENCE (comma-separated), ADDR, RESOURCE_URL,
 // INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET, INTROSPECTION_URL,
-// INTROSPECTION_MAX_AGE, REDIS_URL, DPOP (allowed, required or disabled),
-// PUBLIC_URL and DEV_TOKENS (jwt or opaque) through getenv (os.Getenv, or a
+// INTROSPECTION_MAX_AGE, INTROSPECTION_ALL_TOKENS (1: JWTs too), REDIS_URL,
+// DPOP (allowed, required or disabled), PUBLIC_URL, DEV_TOKENS (jwt or
+// opaque) and ALLOWED_CLIENTS (comma-separated client ids) through getenv
+// (os.Getenv, or a
 // map in tests). A real issuer needs its audience named: accepting tokens
 // for any audience would let a token meant for another API in through this
 // one.
@@ -90,6 +98,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		RedisURL:  strings.TrimSpace(getenv("REDIS_URL")),
 		DPoP:      strings.TrimSpace(getenv("DPOP")),
 		PublicURL: strings.TrimSpace(getenv("PUBLIC_URL")),
+
+		AllowedClients: splitList(getenv("ALLOWED_CLIENTS")),
 	}
 	switch cfg.DPoP {
 	case "", "allowed", "required", "disabled":
@@ -112,6 +122,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		cfg.OpaqueDevTokens = true
 	default:
 		return Config{}, fmt.Errorf("DEV_TOKENS is %q: jwt or opaque", t)
+	}
+	switch v := strings.TrimSpace(getenv("INTROSPECTION_ALL_TOKENS")); v {
+	case "", "0":
+	case "1":
+		cfg.Introspection.AllTokens = true
+	default:
+		return Config{}, fmt.Errorf("INTROSPECTION_ALL_TOKENS is %q: 1 to introspect JWTs too, or 0", v)
 	}
 	if (cfg.Introspection.ClientID == "") != (cfg.Introspection.ClientSecret == "") {
 		return Config{}, errors.New("INTROSPECTION_CLIENT_ID and INTROSPECTION_CLIENT_SECRET go together")

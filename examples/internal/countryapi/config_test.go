@@ -72,6 +72,7 @@ func TestConfigFromEnvIssuersAndIntrospection(t *testing.T) {
 		"INTROSPECTION_CLIENT_ID":     "api",
 		"INTROSPECTION_CLIENT_SECRET": "s",
 		"INTROSPECTION_MAX_AGE":       "30s",
+		"INTROSPECTION_ALL_TOKENS":    "1",
 		"REDIS_URL":                   "redis://127.0.0.1:6379/0",
 		"DEV_TOKENS":                  "opaque",
 	}
@@ -80,7 +81,7 @@ func TestConfigFromEnvIssuersAndIntrospection(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.IssuerURL != "https://sso.example.com/realms/a" || len(cfg.IssuerURLs) != 2 || !slices.Equal(cfg.Tenants, []string{"t1", "t2"}) ||
-		cfg.ResourceURL != "https://api.example.com" || cfg.Introspection.ClientID != "api" || cfg.Introspection.MaxAge.String() != "30s" ||
+		cfg.ResourceURL != "https://api.example.com" || cfg.Introspection.ClientID != "api" || cfg.Introspection.MaxAge.String() != "30s" || !cfg.Introspection.AllTokens ||
 		cfg.RedisURL == "" || !cfg.OpaqueDevTokens {
 		t.Fatalf("%+v", cfg)
 	}
@@ -88,6 +89,7 @@ func TestConfigFromEnvIssuersAndIntrospection(t *testing.T) {
 		"secret without id":  {"INTROSPECTION_CLIENT_SECRET": "s"},
 		"unknown DEV_TOKENS": {"DEV_TOKENS": "paseto"},
 		"bad max age":        {"INTROSPECTION_CLIENT_ID": "a", "INTROSPECTION_CLIENT_SECRET": "s", "INTROSPECTION_MAX_AGE": "soon"},
+		"bad all tokens":     {"INTROSPECTION_CLIENT_ID": "a", "INTROSPECTION_CLIENT_SECRET": "s", "INTROSPECTION_ALL_TOKENS": "yes"},
 	} {
 		if _, err := ConfigFromEnv(func(k string) string { return bad[k] }); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -129,5 +131,31 @@ func TestLogLevel(t *testing.T) {
 	}
 	if _, err := LogLevel(func(string) string { return "verbose" }); err == nil || !strings.Contains(err.Error(), "LOG_LEVEL") {
 		t.Errorf("LOG_LEVEL=verbose: %v", err)
+	}
+}
+
+func TestAllowedClients(t *testing.T) {
+	cfg, err := ConfigFromEnv(func(k string) string {
+		return map[string]string{"ALLOWED_CLIENTS": " billing, reporting ,,"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cfg.AllowedClients, []string{"billing", "reporting"}) {
+		t.Fatalf("AllowedClients = %q", cfg.AllowedClients)
+	}
+	billing := &bearer.Claims{ClientID: "billing", Scopes: []string{ScopeCountryRead}}
+	other := &bearer.Claims{ClientID: "web", Scopes: []string{ScopeCountryRead}}
+	if err := countryPolicy(cfg).Authorize(billing); err != nil {
+		t.Fatalf("an allowed client: %v", err)
+	}
+	if err := countryPolicy(cfg).Authorize(other); err == nil {
+		t.Fatal("another client was allowed")
+	}
+	if err := countryPolicy(Config{}).Authorize(other); err != nil {
+		t.Fatalf("without ALLOWED_CLIENTS: %v", err)
+	}
+	if got := bearer.ScopesOf(countryPolicy(cfg)); !slices.Equal(got, []string{ScopeCountryRead}) {
+		t.Fatalf("ScopesOf = %v", got)
 	}
 }

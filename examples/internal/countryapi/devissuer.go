@@ -80,11 +80,14 @@ Development issuer (for development only, never in production)
 %s`, d.URL(), d.TokenURL(), d.ClientID, d.ClientSecret, d.Audience, ScopeCountryRead, ScopeCustomerRead, howTo)
 }
 
-// TokenCommand is the shell command that gets the client a token with
-// scope country.read (client_secret_basic) into $TOKEN.
+// TokenCommand is the shell command, run from the repository's root, that
+// gets the client a token with scope country.read (client_secret_basic)
+// into $TOKEN, with bouncer's own command. When the issuer refuses, the
+// command prints the issuer's error and fails, so that a recipe chaining
+// it with && stops there rather than calling the API with no token.
 func (d *DevIssuer) TokenCommand() string {
-	return fmt.Sprintf(`TOKEN=$(curl -s -u '%s:%s' -d grant_type=client_credentials -d scope=%s %s | sed -E 's/.*"access_token":"([^"]*)".*/\1/')`,
-		d.ClientID, d.ClientSecret, ScopeCountryRead, d.TokenURL())
+	return fmt.Sprintf(`TOKEN=$(BOUNCER_CLIENT_SECRET='%s' go run ./cmd/bouncer token --issuer %s --client-id %s --scope %s)`,
+		d.ClientSecret, d.URL(), d.ClientID, ScopeCountryRead)
 }
 
 // ClientCommand is the command that runs the client example as the
@@ -100,7 +103,7 @@ func (d *DevIssuer) httpHowTo(apiURL string) string {
 	countryURL := apiURL + "/country/code/AUS"
 	return fmt.Sprintf(`Get a token (client_secret_basic) and call the API:
 
-  %s
+  %s &&
   curl -i -H "Authorization: Bearer $TOKEN" %s
 
 Or with the client example:

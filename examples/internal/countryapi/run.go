@@ -29,6 +29,7 @@ func Run(ctx context.Context, l net.Listener, cfg Config, logger *slog.Logger, o
 	}
 	defer stop()
 	srv := build(v)
+	logger.Info("country API listening", "url", apiURL)
 	return Serve(ctx, l, logger, srv.Serve, srv.Shutdown)
 }
 

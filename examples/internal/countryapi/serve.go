@@ -26,10 +26,11 @@ const ShutdownTimeout = 10 * time.Second
 //
 // serve returning nil or http.ErrServerClosed after shutdown is a clean
 // stop; returning before ctx is done is a failure, whatever it returns.
+// Each caller logs where it listens, in its own terms (a URL, a gRPC
+// target, an MCP endpoint), before calling Serve.
 func Serve(ctx context.Context, l net.Listener, logger *slog.Logger, serve func(net.Listener) error, shutdown func(context.Context) error) error {
 	served := make(chan error, 1)
 	go func() { served <- serve(l) }()
-	logger.Info("country API listening", "url", BaseURL(l.Addr()))
 
 	select {
 	case err := <-served:

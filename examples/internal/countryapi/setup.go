@@ -24,6 +24,20 @@ type Guard struct {
 	bearer.Checker
 	Metadata *bearer.ResourceMetadata
 	issuers  []string
+	country  bearer.Policy
+}
+
+// CountryPolicy guards the country lookup: the scope country.read, and,
+// when ALLOWED_CLIENTS names clients, a token issued to one of them.
+func (g *Guard) CountryPolicy() bearer.Policy { return g.country }
+
+// countryPolicy is the country lookup's policy for cfg.
+func countryPolicy(cfg Config) bearer.Policy {
+	scope := bearer.RequireScope(ScopeCountryRead)
+	if len(cfg.AllowedClients) == 0 {
+		return scope
+	}
+	return bearer.All(scope, bearer.RequireClient(cfg.AllowedClients...))
 }
 
 // Close ends what the verifier does in the background and writes its
@@ -92,6 +106,7 @@ func issuerConfigs(cfg Config, logger *slog.Logger) ([]bearer.Config, error) {
 				ClientSecret: cfg.Introspection.ClientSecret,
 				URL:          cfg.Introspection.URL,
 				MaxAge:       cfg.Introspection.MaxAge,
+				AllTokens:    cfg.Introspection.AllTokens,
 				Shared:       shared,
 			}
 		}
@@ -139,7 +154,7 @@ func NewGuard(cfg Config, logger *slog.Logger, apiURL string) (*Guard, error) {
 	}
 	// The metadata first, from the configuration: the verifier names it
 	// in its challenges.
-	g := &Guard{issuers: cfg.IssuerURLs}
+	g := &Guard{issuers: cfg.IssuerURLs, country: countryPolicy(cfg)}
 	var metadataURL string
 	if resource != "" {
 		if _, err := bearer.NewResourceMetadata(resource); err != nil {

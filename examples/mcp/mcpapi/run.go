@@ -25,8 +25,9 @@ func Run(ctx context.Context, l net.Listener, cfg countryapi.Config, logger *slo
 		return err
 	}
 	defer stop()
+	endpoint, metadata := base+Path, base+g.Metadata.Path()
 	if dev != nil {
-		dev.Announce(logger, out, howTo(dev, base+Path, base+g.Metadata.Path()))
+		dev.Announce(logger, out, howTo(dev, endpoint, metadata))
 	}
 	server := newServer(logger)
 	h, err := newHandler(g, server, logger)
@@ -34,6 +35,7 @@ func Run(ctx context.Context, l net.Listener, cfg countryapi.Config, logger *slo
 		return err
 	}
 	srv := countryapi.HTTPServer(h, logger, func() { closeSessions(server) })
+	logger.Info("MCP server listening", "endpoint", endpoint, "metadata", metadata)
 	return countryapi.Serve(ctx, l, logger, srv.Serve, srv.Shutdown)
 }
 

@@ -16,7 +16,7 @@ import (
 func newHandler(v *countryapi.Guard, logger *slog.Logger) http.Handler {
 	auth := bearerhttp.New(v)
 	mux := http.NewServeMux()
-	mux.Handle("GET /country/code/{code}", auth.RequireScope(countryapi.ScopeCountryRead)(http.HandlerFunc(country)))
+	mux.Handle("GET /country/code/{code}", auth.Require(v.CountryPolicy())(http.HandlerFunc(country)))
 	mux.Handle("GET /api/data", auth.Authenticate(http.HandlerFunc(data)))
 	mux.Handle("GET "+v.Metadata.Path(), bearerhttp.Metadata(v.Metadata))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
