@@ -24,6 +24,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/bouncer-go/bouncer/core/bearertest"
 )
 
 // The API every program serves, and the client the issuer knows.
@@ -134,24 +136,19 @@ func do(req *http.Request, token string) (*http.Response, string, error) {
 	return resp, string(body), err
 }
 
-// callHTTP runs the country API at bin and asks it for AUS with a token
-// carrying the scope (200) and without a token (401 and a Bearer
-// challenge).
-func (c *consumer) callHTTP(ctx context.Context, bin string, env []string) error {
+// callHTTP runs the country API at bin with env and asks it for AUS with
+// token (200) and without a token (401 and a Bearer challenge).
+func (c *consumer) callHTTP(ctx context.Context, bin, token string, env ...string) error {
 	addr, err := freeAddr()
 	if err != nil {
 		return err
 	}
-	s, err := start(ctx, bin, append(env, "ISSUER_URL="+c.iss.URL(), "ADDR="+addr, "REDIS_ADDR=127.0.0.1:1")...)
+	s, err := start(ctx, bin, append(env, "ADDR="+addr, "REDIS_ADDR=127.0.0.1:1")...)
 	if err != nil {
 		return err
 	}
 	defer s.stop()
 	if err := s.waitListening(ctx, addr); err != nil {
-		return err
-	}
-	token, err := c.iss.Mint(map[string]any{"scope": scope, "client_id": clientID})
-	if err != nil {
 		return err
 	}
 	url := "http://" + addr + "/country/code/AUS"
@@ -343,4 +340,143 @@ func writeCert(certFile, keyFile string) (*x509.CertPool, error) {
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
 	return pool, nil
+}
+
+// callConnect runs the Connect API at bin and calls GetCountry over the
+// Connect protocol (JSON over HTTP/1.1) with a token carrying the scope
+// (200 and the country) and without one (401, a Bearer challenge and the
+// Connect error unauthenticated).
+func (c *consumer) callConnect(ctx context.Context, bin string) error {
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	s, err := start(ctx, bin, "ISSUER_URL="+c.iss.URL(), "ADDR="+addr)
+	if err != nil {
+		return err
+	}
+	defer s.stop()
+	if err := s.waitListening(ctx, addr); err != nil {
+		return err
+	}
+	token, err := c.iss.Mint(map[string]any{"scope": scope, "client_id": clientID})
+	if err != nil {
+		return err
+	}
+	url := "http://" + addr + "/country.v1.CountryService/GetCountry"
+	for _, call := range []struct {
+		token     string
+		status    int
+		body      string
+		challenge string
+	}{
+		{token: token, status: http.StatusOK, body: `"Australia"`},
+		{status: http.StatusUnauthorized, body: `"unauthenticated"`, challenge: `Bearer realm="`},
+	} {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(`{"code":"AUS"}`))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, body, err := do(req, call.token)
+		if err != nil {
+			return s.fail(err)
+		}
+		if resp.StatusCode != call.status || !strings.Contains(body, call.body) || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), call.challenge) {
+			return s.fail(fmt.Errorf("POST %s (token: %t) answered %d, WWW-Authenticate %q, body %q; want %d, a challenge starting %q, a body with %s",
+				url, call.token != "", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), body, call.status, call.challenge, call.body))
+		}
+	}
+	return nil
+}
+
+// callSPIFFE runs the SPIFFE API at bin against a Workload API that
+// streams the in-process issuer's keys as example.org's bundle, and calls
+// it with a JWT-SVID of that trust domain (as SPIRE issues them: typ JWT,
+// no iss) and without a token.
+func (c *consumer) callSPIFFE(ctx context.Context, bin string) error {
+	keys, err := json.Marshal(c.iss.JWKS())
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp(c.tmp, "spiffe-")
+	if err != nil {
+		return err
+	}
+	socket, stop, err := startWorkloadAPI(filepath.Join(dir, "agent.sock"), map[string][]byte{"spiffe://example.org": keys})
+	if err != nil {
+		return err
+	}
+	defer stop()
+	svid, err := c.iss.Mint(map[string]any{"iss": nil, "jti": nil, "client_id": nil, "sub": "spiffe://example.org/checkout", "aud": "spiffe://example.org/country-api"}, bearertest.WithHeader("typ", "JWT"))
+	if err != nil {
+		return err
+	}
+	return c.callHTTP(ctx, bin, svid, "SPIFFE_ENDPOINT_SOCKET="+socket)
+}
+
+// callGateway runs the gateway program at bin with a configuration that
+// guards the country API's route, and asks it as Traefik, Caddy and
+// nginx do (forward-auth): with a token carrying the scope (200, and the
+// client's id in the header for upstream, whatever the client sent in
+// it) and without one (401 and a Bearer challenge).
+func (c *consumer) callGateway(ctx context.Context, bin string) error {
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	config := filepath.Join(c.tmp, "gateway.yaml")
+	if err := os.WriteFile(config, []byte(`listen:
+  http: `+addr+`
+issuers:
+  - issuer-uri: ${ISSUER_URL}
+    audiences: [country-api]
+routes:
+  - path: /country/code/{code}
+    methods: [GET]
+    policy: {scopes: [country.read]}
+`), 0o644); err != nil {
+		return err
+	}
+	s, err := start(ctx, bin, "ISSUER_URL="+c.iss.URL(), "GATEWAY_CONFIG="+config)
+	if err != nil {
+		return err
+	}
+	defer s.stop()
+	if err := s.waitListening(ctx, addr); err != nil {
+		return err
+	}
+	token, err := c.iss.Mint(map[string]any{"scope": scope, "client_id": clientID})
+	if err != nil {
+		return err
+	}
+	url := "http://" + addr + "/auth"
+	for _, call := range []struct {
+		token     string
+		status    int
+		clientID  string
+		challenge string
+	}{
+		{token: token, status: http.StatusOK, clientID: clientID},
+		{status: http.StatusUnauthorized, challenge: `Bearer realm="`},
+	} {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("X-Forwarded-Method", http.MethodGet)
+		req.Header.Set("X-Forwarded-Proto", "https")
+		req.Header.Set("X-Forwarded-Host", "country.example.com")
+		req.Header.Set("X-Forwarded-Uri", "/country/code/AUS")
+		req.Header.Set("X-Auth-Client-Id", "root") // a client naming itself
+		resp, body, err := do(req, call.token)
+		if err != nil {
+			return s.fail(err)
+		}
+		if resp.StatusCode != call.status || resp.Header.Get("X-Auth-Client-Id") != call.clientID || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), call.challenge) {
+			return s.fail(fmt.Errorf("forward-auth check of GET /country/code/AUS (token: %t) answered %d, X-Auth-Client-Id %q, WWW-Authenticate %q, body %q; want %d, X-Auth-Client-Id %q and a challenge starting %q",
+				call.token != "", resp.StatusCode, resp.Header.Get("X-Auth-Client-Id"), resp.Header.Get("WWW-Authenticate"), body, call.status, call.clientID, call.challenge))
+		}
+	}
+	return nil
 }

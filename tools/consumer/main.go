@@ -180,7 +180,7 @@ type program struct {
 	name    string   // the directory's name
 	dir     string   // the directory
 	imports []string // the repository's modules it imports
-	kind    string   // how it is called: "http", "grpc" or "mcp"
+	kind    string   // how it is called: "http", "grpc", "connect", "mcp", "spiffe" or "gateway"
 }
 
 // programs reads testdata's directories, and checks that every published
@@ -216,6 +216,12 @@ func programs(w *workspace.Workspace, testdata string) ([]program, error) {
 				p.kind = "grpc"
 			case "bearermcp":
 				p.kind = "mcp"
+			case "bearerconnect":
+				p.kind = "connect"
+			case "bearerspiffe":
+				p.kind = "spiffe"
+			case "gateway":
+				p.kind = "gateway"
 			}
 		}
 		for m := range mods {
@@ -349,7 +355,7 @@ func (c *consumer) program(ctx context.Context, p program) error {
 	if err := os.CopyFS(dir, os.DirFS(p.dir)); err != nil {
 		return err
 	}
-	if p.kind == "grpc" {
+	if p.kind == "grpc" || p.kind == "connect" {
 		// The user's own code generated from the API's .proto file.
 		if err := copyGenerated(filepath.Join(c.w.Root, "examples", "grpc", "countrypb"), filepath.Join(dir, "countrypb")); err != nil {
 			return err
@@ -386,8 +392,18 @@ func (c *consumer) program(ctx context.Context, p program) error {
 		return c.callGRPC(ctx, dir, filepath.Join(bin, "countryapi"), filepath.Join(bin, "client"))
 	case "mcp":
 		return c.callMCP(ctx, filepath.Join(bin, "countryapi"))
+	case "connect":
+		return c.callConnect(ctx, filepath.Join(bin, "countryapi"))
+	case "spiffe":
+		return c.callSPIFFE(ctx, filepath.Join(bin, "countryapi"))
+	case "gateway":
+		return c.callGateway(ctx, filepath.Join(bin, "countryapi"))
 	}
-	return c.callHTTP(ctx, filepath.Join(bin, "countryapi"), nil)
+	token, err := c.iss.Mint(map[string]any{"scope": scope, "client_id": clientID})
+	if err != nil {
+		return err
+	}
+	return c.callHTTP(ctx, filepath.Join(bin, "countryapi"), token, "ISSUER_URL="+c.iss.URL())
 }
 
 // toGet is mods less those that another of mods requires, directly or
@@ -499,28 +515,36 @@ func (c *consumer) seedSums(dir string, mods []string) error {
 	return os.WriteFile(filepath.Join(dir, "go.sum"), []byte(strings.Join(sum, "")), 0o644)
 }
 
-// copyGenerated copies the generated Go files (*.pb.go) of from into to.
+// copyGenerated copies the generated Go files of from (*.pb.go, and
+// Connect's *.connect.go below it) into to, importing each other by the
+// consumer's path: what protoc-gen-go and protoc-gen-connect-go write for
+// a user whose go_package is example.com/countryapi/countrypb.
 func copyGenerated(from, to string) error {
-	files, err := filepath.Glob(filepath.Join(from, "*.pb.go"))
-	if err != nil {
-		return err
-	}
-	if len(files) == 0 {
-		return fmt.Errorf("no generated code in %s", from)
-	}
-	if err := os.MkdirAll(to, 0o755); err != nil {
-		return err
-	}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
+	const repoPkg, userPkg = "github.com/bouncer-go/bouncer/examples/grpc/countrypb", "example.com/countryapi/countrypb"
+	n := 0
+	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !(strings.HasSuffix(p, ".pb.go") || strings.HasSuffix(p, ".connect.go")) {
+			return err
+		}
+		rel, err := filepath.Rel(from, p)
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(to, filepath.Base(f)), data, 0o644); err != nil {
+		data, err := os.ReadFile(p)
+		if err != nil {
 			return err
 		}
+		data = bytes.ReplaceAll(data, []byte(`"`+repoPkg), []byte(`"`+userPkg))
+		if err := os.MkdirAll(filepath.Join(to, filepath.Dir(rel)), 0o755); err != nil {
+			return err
+		}
+		n++
+		return os.WriteFile(filepath.Join(to, rel), data, 0o644)
+	})
+	if err == nil && n == 0 {
+		err = fmt.Errorf("no generated code in %s", from)
 	}
-	return nil
+	return err
 }
 
 // command installs m's command at the candidate version and runs it: its

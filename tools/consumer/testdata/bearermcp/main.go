@@ -24,19 +24,20 @@ func main() {
 	mcp.AddTool(server, &mcp.Tool{Name: "lookup_country", Description: "Finds a country by its ISO 3166-1 alpha-3 code."}, lookup)
 	mux := http.NewServeMux()
 
-	v, err := bearer.New(bearer.Config{
+	cfg := bearer.Config{
 		Issuer:    issuer,
 		Audiences: []string{resource}, // MCP clients ask for tokens for the server's URL (RFC 8707)
-	})
-	if err != nil {
-		log.Fatal(err)
 	}
-	md, err := bearer.NewResourceMetadata(resource, v)
+	md, err := bearer.NewResourceMetadata(resource, cfg)
 	if err != nil {
 		log.Fatal(err)
 	}
 	md.ScopesSupported = []string{"country.read"}
 	opts, err := bearermcp.Options(md, "country.read")
+	if err != nil {
+		log.Fatal(err)
+	}
+	v, err := bearer.New(cfg)
 	if err != nil {
 		log.Fatal(err)
 	}
