@@ -155,10 +155,25 @@ func TestNewContextOnBackgroundIsMadeOnce(t *testing.T) {
 	if got, _ := bearer.FromContext(bearer.NewContext(context.Background(), own)); got.ClientID != "someone-else" {
 		t.Fatalf("a copy's context carries client %q", got.ClientID)
 	}
+	// A struct copy shares its lists and maps with the kept claims; from
+	// its context, as from theirs, the handler gets copies of its own, and
+	// nothing it does to them reaches the kept claims.
+	want := stored.Clone()
 	copied := *stored
 	copied.ClientID = "someone-else"
+	for _, ctx := range []context.Context{bearer.NewContext(context.Background(), &copied), bearer.NewContext(context.Background(), stored)} {
+		got, _ := bearer.FromContext(ctx)
+		if got == stored {
+			t.Fatal("FromContext handed out the kept claims")
+		}
+		scribble(got)
+	}
 	if got, _ := bearer.FromContext(bearer.NewContext(context.Background(), &copied)); got.ClientID != "someone-else" {
 		t.Fatalf("a struct copy's context carries client %q", got.ClientID)
+	}
+	wantPristine(t, stored, want)
+	if again, err := v.Check(bearer.NewContext(context.Background(), &copied), r); err != nil || again != stored {
+		t.Fatalf("Check on a struct copy's context: %v, %v; want the kept claims, the token verified again", again, err)
 	}
 	// Any other context keeps what it carries.
 	type key struct{}
