@@ -5,11 +5,14 @@ module github.com/bouncer-go/bouncer/bench
 go 1.26.0
 
 require (
+	connectrpc.com/connect/v2 v2.0.2
+	github.com/bouncer-go/bouncer/adapters/bearerconnect v0.1.0
 	github.com/bouncer-go/bouncer/adapters/bearerecho v0.1.0
 	github.com/bouncer-go/bouncer/adapters/bearerecho5 v0.1.0
 	github.com/bouncer-go/bouncer/adapters/bearerfiber v0.1.0
 	github.com/bouncer-go/bouncer/adapters/bearerfiber3 v0.1.0
 	github.com/bouncer-go/bouncer/adapters/bearergin v0.1.0
+	github.com/bouncer-go/bouncer/adapters/bearergrpc v0.1.0
 	github.com/bouncer-go/bouncer/adapters/bearerhttp v0.1.0
 	github.com/bouncer-go/bouncer/core v0.1.0
 	github.com/gin-gonic/gin v1.12.0
@@ -17,6 +20,11 @@ require (
 	github.com/gofiber/fiber/v3 v3.1.0
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/labstack/echo/v5 v5.4.4
+	github.com/valyala/fasthttp v1.69.0
+	golang.org/x/net v0.57.0
+	golang.org/x/sys v0.47.0
+	google.golang.org/grpc v1.84.0
+	google.golang.org/protobuf v1.36.11
 )
 
 require (
@@ -57,25 +65,24 @@ require (
 	github.com/twitchyliquid64/golang-asm v0.15.1 // indirect
 	github.com/ugorji/go/codec v1.3.1 // indirect
 	github.com/valyala/bytebufferpool v1.0.0 // indirect
-	github.com/valyala/fasthttp v1.69.0 // indirect
 	github.com/valyala/fasttemplate v1.2.2 // indirect
 	go.mongodb.org/mongo-driver/v2 v2.5.0 // indirect
 	golang.org/x/arch v0.22.0 // indirect
 	golang.org/x/crypto v0.54.0 // indirect
-	golang.org/x/net v0.57.0 // indirect
 	golang.org/x/oauth2 v0.36.0 // indirect
-	golang.org/x/sys v0.47.0 // indirect
 	golang.org/x/text v0.40.0 // indirect
 	golang.org/x/time v0.15.0 // indirect
-	google.golang.org/protobuf v1.36.10 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20260706201446-f0a921348800 // indirect
 )
 
 replace (
+	github.com/bouncer-go/bouncer/adapters/bearerconnect => ../adapters/bearerconnect
 	github.com/bouncer-go/bouncer/adapters/bearerecho => ../adapters/bearerecho
 	github.com/bouncer-go/bouncer/adapters/bearerecho5 => ../adapters/bearerecho5
 	github.com/bouncer-go/bouncer/adapters/bearerfiber => ../adapters/bearerfiber
 	github.com/bouncer-go/bouncer/adapters/bearerfiber3 => ../adapters/bearerfiber3
 	github.com/bouncer-go/bouncer/adapters/bearergin => ../adapters/bearergin
+	github.com/bouncer-go/bouncer/adapters/bearergrpc => ../adapters/bearergrpc
 	github.com/bouncer-go/bouncer/adapters/bearerhttp => ../adapters/bearerhttp
 	github.com/bouncer-go/bouncer/core => ../core
 )

@@ -19,10 +19,6 @@ import (
 	"github.com/bouncer-go/bouncer/core/bearer"
 )
 
-// claimsKey names the claims in the echo.Context; qualified so that it does
-// not collide with an application's own keys such as "user".
-const claimsKey = "github.com/bouncer-go/bouncer/adapters/bearerecho5.claims"
-
 // ErrorHandler answers a refused request. err is a *bearer.Error. An error
 // it returns goes to Echo's HTTPErrorHandler, as from any handler.
 type ErrorHandler func(c *echo.Context, err error) error
@@ -82,8 +78,7 @@ func New(c bearer.Checker, opts ...Option) *Middleware {
 }
 
 // Authenticate lets through requests with a valid token and puts its claims
-// in the echo.Context (see Claims) and in the request's context (see
-// bearer.FromContext).
+// in the request's context (see Claims and bearer.FromContext).
 func (m *Middleware) Authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return m.Require()(next)
 }
@@ -108,7 +103,6 @@ func (m *Middleware) Require(policies ...bearer.Policy) echo.MiddlewareFunc {
 			for k, v := range bearer.AcceptHeaderOf(m.checker) {
 				c.Response().Header()[k] = v
 			}
-			c.Set(claimsKey, stored{claims})
 			c.SetRequest(r.WithContext(bearer.NewContext(r.Context(), claims)))
 			return next(c)
 		}
@@ -164,15 +158,8 @@ func Metadata(md *bearer.ResourceMetadata) echo.HandlerFunc {
 	}
 }
 
-// Claims returns the claims of the request's verified token: a copy of
-// its own for each call (see bearer.Claims), so that nothing the handler
-// does to them reaches another request.
-func Claims(c *echo.Context) (*bearer.Claims, bool) {
-	s, ok := c.Get(claimsKey).(stored)
-	return s.claims.Clone(), ok && s.claims != nil
-}
-
-// stored holds the claims Check returned, shared by every request with
-// the token, where application code cannot take them as they are: only
-// Claims, which copies them, reads it.
-type stored struct{ claims *bearer.Claims }
+// Claims returns the claims of the request's verified token, from
+// c.Request().Context(): a copy of its own for each call (see
+// bearer.Claims), so that nothing the handler does to them reaches another
+// request.
+func Claims(c *echo.Context) (*bearer.Claims, bool) { return bearer.FromContext(c.Request().Context()) }

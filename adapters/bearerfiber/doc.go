@@ -21,7 +21,10 @@
 // spelled, so the token is found only in a header named exactly
 // "Authorization".
 //
-// fasthttp reuses a request's memory once its handler returns, so every
-// value handed to package bearer is copied first: the claims, and anything
-// bearer keeps, stay valid after the request.
+// fasthttp reuses a request's memory once its handler returns. The header
+// values handed to package bearer are views of that memory, read only
+// while the request is judged; bearer copies what it keeps (see
+// bearer.Request), and the claims are never views: they stay valid after
+// the request. An accepted request with a token bearer has seen before
+// allocates nothing.
 package bearerfiber

@@ -8,9 +8,6 @@ import (
 	"github.com/bouncer-go/bouncer/core/bearer"
 )
 
-// claimsKey is the c.Locals key of the claims; Claims reads it.
-type claimsKey struct{}
-
 // Middleware guards routes with one verifier.
 type Middleware struct {
 	checker  bearer.Checker
@@ -69,8 +66,8 @@ func New(c bearer.Checker, opts ...Option) *Middleware {
 }
 
 // Authenticate lets through requests with a valid token and puts its claims
-// in c.Locals (see Claims) and in c.Context() (see bearer.FromContext).
-// Use it as app.Use(auth.Authenticate).
+// in c.Context() (see Claims and bearer.FromContext). Use it as
+// app.Use(auth.Authenticate).
 func (m *Middleware) Authenticate(c fiber.Ctx) error { return m.check(c, nil) }
 
 // Require returns middleware that authenticates the request (unless an
@@ -89,7 +86,10 @@ func (m *Middleware) check(c fiber.Ctx, policies []bearer.Policy) error {
 	if m.next != nil && m.next(c) {
 		return c.Next()
 	}
-	claims, err := m.checker.Check(c.Context(), request{c}, policies...)
+	ctx := c.Context()
+	q := newRequest(c)
+	claims, err := m.checker.Check(ctx, q, policies...)
+	q.release()
 	if m.optional && errors.Is(err, bearer.ErrMissingToken) {
 		return c.Next()
 	}
@@ -99,8 +99,7 @@ func (m *Middleware) check(c fiber.Ctx, policies []bearer.Policy) error {
 	for k, vs := range bearer.AcceptHeaderOf(m.checker) {
 		setHeader(c, k, vs)
 	}
-	c.Locals(claimsKey{}, stored{claims})
-	c.SetContext(bearer.NewContext(c.Context(), claims))
+	c.SetContext(bearer.NewContext(ctx, claims))
 	return c.Next()
 }
 
@@ -145,18 +144,10 @@ func Metadata(md *bearer.ResourceMetadata) fiber.Handler {
 	}
 }
 
-// Claims returns the claims of the request's verified token: a copy of
-// its own for each call (see bearer.Claims), so that nothing the handler
-// does to them reaches another request.
-func Claims(c fiber.Ctx) (*bearer.Claims, bool) {
-	s, ok := c.Locals(claimsKey{}).(stored)
-	return s.claims.Clone(), ok && s.claims != nil
-}
-
-// stored holds the claims Check returned, shared by every request with
-// the token, where application code cannot take them as they are: only
-// Claims, which copies them, reads it.
-type stored struct{ claims *bearer.Claims }
+// Claims returns the claims of the request's verified token, from
+// c.Context(): a copy of its own for each call (see bearer.Claims), so
+// that nothing the handler does to them reaches another request.
+func Claims(c fiber.Ctx) (*bearer.Claims, bool) { return bearer.FromContext(c.Context()) }
 
 // setHeader puts every value of a header of package bearer's answers on
 // the response, in place of any the response had. c.Set would keep only

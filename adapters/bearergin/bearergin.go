@@ -20,9 +20,6 @@ import (
 	"github.com/bouncer-go/bouncer/core/bearer"
 )
 
-// claimsKey is the gin.Context key of the claims; Claims reads it.
-const claimsKey = "github.com/bouncer-go/bouncer/adapters/bearergin.claims"
-
 // ErrorHandler answers a refused request. err is a *bearer.Error. The
 // middleware aborts the chain after it returns, whatever it wrote.
 type ErrorHandler func(c *gin.Context, err error)
@@ -72,8 +69,8 @@ func New(c bearer.Checker, opts ...Option) *Middleware {
 }
 
 // Authenticate lets through requests with a valid token and puts its claims
-// in the Gin context (see Claims) and in the request's context (see
-// bearer.FromContext). Use it as router.Use(auth.Authenticate).
+// in the request's context (see Claims and bearer.FromContext). Use it as
+// router.Use(auth.Authenticate).
 func (m *Middleware) Authenticate(c *gin.Context) { m.check(c, nil) }
 
 // Require returns middleware that authenticates the request (unless an
@@ -108,7 +105,6 @@ func (m *Middleware) check(c *gin.Context, policies []bearer.Policy) {
 	for k, v := range bearer.AcceptHeaderOf(m.checker) {
 		c.Writer.Header()[k] = v
 	}
-	c.Set(claimsKey, stored{claims})
 	c.Request = c.Request.WithContext(bearer.NewContext(c.Request.Context(), claims))
 }
 
@@ -132,16 +128,7 @@ func Metadata(md *bearer.ResourceMetadata) gin.HandlerFunc {
 	return func(c *gin.Context) { md.ServeHTTP(c.Writer, c.Request) }
 }
 
-// Claims returns the claims of the request's verified token: a copy of
-// its own for each call (see bearer.Claims), so that nothing the handler
-// does to them reaches another request.
-func Claims(c *gin.Context) (*bearer.Claims, bool) {
-	v, _ := c.Get(claimsKey)
-	s, ok := v.(stored)
-	return s.claims.Clone(), ok && s.claims != nil
-}
-
-// stored holds the claims Check returned, shared by every request with
-// the token, where application code cannot take them as they are: only
-// Claims, which copies them, reads it.
-type stored struct{ claims *bearer.Claims }
+// Claims returns the claims of the request's verified token, from
+// c.Request.Context(): a copy of its own for each call (see bearer.Claims),
+// so that nothing the handler does to them reaches another request.
+func Claims(c *gin.Context) (*bearer.Claims, bool) { return bearer.FromContext(c.Request.Context()) }

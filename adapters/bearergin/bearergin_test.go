@@ -1,6 +1,7 @@
 package bearergin_test
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"maps"
@@ -176,4 +177,54 @@ func TestRefusalIsRecordedWithCError(t *testing.T) {
 		}
 	}()
 	bearergin.New(nil)
+}
+
+// discard is a ResponseWriter that keeps nothing, so that a handler's
+// allocations are counted without a recorder's.
+type discard struct {
+	header http.Header
+	status int
+}
+
+func (d *discard) Header() http.Header         { return d.header }
+func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discard) WriteHeader(status int)      { d.status = status }
+
+// allocsPerRequest is how many times h allocates per GET of path with the
+// Authorization header auth, after a first request verified the token.
+func allocsPerRequest(t *testing.T, h http.Handler, path, auth string) float64 {
+	t.Helper()
+	// A server's request context, never context.Background().
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	r := httptest.NewRequestWithContext(ctx, http.MethodGet, path, nil)
+	r.Header.Set("Authorization", auth)
+	w := &discard{header: http.Header{}}
+	h.ServeHTTP(w, r)
+	if w.status != 0 && w.status != http.StatusOK {
+		t.Fatalf("%s: status %d", path, w.status)
+	}
+	return testing.AllocsPerRun(1000, func() { clear(w.header); h.ServeHTTP(w, r) })
+}
+
+// An accepted request whose token bearer has seen before allocates only
+// what putting the claims in the request's context takes: the context
+// holding them, and the copy of the request r.WithContext makes, which
+// net/http offers no way around. Measured through the engine, protected
+// route against the same handler open.
+func TestAcceptedCacheHitAllocations(t *testing.T) {
+	if bearertest.RaceDetector() {
+		t.Skip("allocation counts vary under the race detector; make test runs this without it")
+	}
+	iss, v := setup(t, bearer.Config{})
+	r := gin.New()
+	ok := func(c *gin.Context) { c.Data(http.StatusOK, "text/plain", []byte("ok")) }
+	r.GET("/open", ok)
+	r.GET("/protected", bearergin.New(v).RequireScope("country.read"), ok)
+	auth := "Bearer " + iss.MustMint(t, map[string]any{"scope": "country.read"})
+	const inContext = 2 // context.WithValue, r.WithContext
+	open, protected := allocsPerRequest(t, r, "/open", auth), allocsPerRequest(t, r, "/protected", auth)
+	if protected-open != inContext {
+		t.Errorf("the protected route allocates %v times per request, the open one %v; want %d more", protected, open, inContext)
+	}
 }

@@ -21,7 +21,19 @@ type request struct {
 }
 
 func (r request) Header(name string) []string {
-	return metadata.ValueFromIncomingContext(r.ctx, strings.ToLower(name))
+	return metadata.ValueFromIncomingContext(r.ctx, metadataKey(name))
+}
+
+// metadataKey is name lower-cased, as gRPC metadata keys are, without a
+// copy for the names bearer asks for on every call.
+func metadataKey(name string) string {
+	switch name {
+	case "Authorization":
+		return "authorization"
+	case "Dpop":
+		return "dpop"
+	}
+	return strings.ToLower(name)
 }
 
 func (r request) Query(string) []string { return nil }

@@ -9,7 +9,17 @@ type claimsKey struct{}
 // of its own. Check trusts only claims its own Verifier produced, so claims
 // placed here by other code, copies of verified ones included, never stand
 // in for a token.
+//
+// For claims a Verifier keeps and ctx context.Background(), as a Fiber
+// handler's context is unless a middleware set one, the context returned
+// is made once for the claims and shared by their requests: contexts are
+// immutable, and a cache hit then costs no allocation.
 func NewContext(ctx context.Context, c *Claims) context.Context {
+	// c.self == c: not a copy of such claims made with *c, which would
+	// still hold the context of the claims it was copied from.
+	if c != nil && c.self == c && c.background != nil && ctx == context.Background() {
+		return c.background
+	}
 	return context.WithValue(ctx, claimsKey{}, c)
 }
 

@@ -126,6 +126,10 @@ const (
 	replayShare = 16
 )
 
+// dpopHeader names the header of DPoP proofs as net/http canonicalizes
+// it, so that reading it makes no canonical copy of the name per request.
+const dpopHeader = "Dpop"
+
 // dpopCheck is a Verifier's configured DPoP.
 type dpopCheck struct {
 	mode      DPoPMode
@@ -247,7 +251,7 @@ type provenProof struct {
 // and its signature. A refusal's description is fixed: it repeats nothing
 // the proof says.
 func (d *dpopCheck) checkProof(r Request, token string) (*provenProof, *Error) {
-	proofs := r.Header("DPoP")
+	proofs := r.Header(dpopHeader)
 	switch {
 	case len(proofs) == 0:
 		return nil, proofError("the request has no DPoP header")

@@ -13,3 +13,12 @@ func SummariseEvery(v any, d time.Duration) {
 		v.tel.summariseEvery(d)
 	}
 }
+
+// CachedHeaders lists the encoded headers v's header cache holds.
+func CachedHeaders(v *Verifier) []string {
+	var out []string
+	for segment := range v.headers.entries() {
+		out = append(out, segment)
+	}
+	return out
+}

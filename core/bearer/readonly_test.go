@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math/big"
+	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -121,6 +122,65 @@ func TestFromContextCopiesEachTime(t *testing.T) {
 	wantPristine(t, stored, want)
 	if c, ok := bearer.FromContext(bearer.NewContext(bg, nil)); ok || c != nil {
 		t.Fatalf("nil claims in a context: %v, %v", c, ok)
+	}
+}
+
+// Claims a Verifier keeps carry a context made once, which NewContext
+// returns for context.Background() (Fiber's user context): no allocation
+// per request, and what it carries is exactly what any other context
+// would.
+func TestNewContextOnBackgroundIsMadeOnce(t *testing.T) {
+	iss := newIssuer(t)
+	v := newVerifier(t, iss)
+	r := withAuth("Bearer " + iss.MustMint(t, readOnlyClaims))
+	stored, err := v.Check(bg, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = bearer.NewContext(context.Background(), stored) }); n != 0 {
+		t.Errorf("NewContext(context.Background(), verified claims) allocates %v times", n)
+	}
+	ctx := bearer.NewContext(context.Background(), stored)
+	if got, ok := bearer.FromContext(ctx); !ok || !reflect.DeepEqual(got, stored.Clone()) {
+		t.Fatalf("FromContext = %+v, %v", got, ok)
+	}
+	// Check reuses them from there, as from any context.
+	if again, err := v.Check(ctx, withAuth("Bearer junk")); err != nil || again != stored {
+		t.Fatalf("Check on the claims' context: %v, %v", again, err)
+	}
+	// A copy, changed, is carried as it is, never as the claims it was
+	// copied from.
+	own := stored.Clone()
+	own.ClientID = "someone-else"
+	if got, _ := bearer.FromContext(bearer.NewContext(context.Background(), own)); got.ClientID != "someone-else" {
+		t.Fatalf("a copy's context carries client %q", got.ClientID)
+	}
+	// A struct copy shares its lists and maps with the kept claims; from
+	// its context, as from theirs, the handler gets copies of its own, and
+	// nothing it does to them reaches the kept claims.
+	want := stored.Clone()
+	copied := *stored
+	copied.ClientID = "someone-else"
+	for _, ctx := range []context.Context{bearer.NewContext(context.Background(), &copied), bearer.NewContext(context.Background(), stored)} {
+		got, _ := bearer.FromContext(ctx)
+		if got == stored {
+			t.Fatal("FromContext handed out the kept claims")
+		}
+		scribble(got)
+	}
+	if got, _ := bearer.FromContext(bearer.NewContext(context.Background(), &copied)); got.ClientID != "someone-else" {
+		t.Fatalf("a struct copy's context carries client %q", got.ClientID)
+	}
+	wantPristine(t, stored, want)
+	if again, err := v.Check(bearer.NewContext(context.Background(), &copied), r); err != nil || again != stored {
+		t.Fatalf("Check on a struct copy's context: %v, %v; want the kept claims, the token verified again", again, err)
+	}
+	// Any other context keeps what it carries.
+	type key struct{}
+	parent := context.WithValue(context.Background(), key{}, "v")
+	ctx = bearer.NewContext(parent, stored)
+	if got, ok := bearer.FromContext(ctx); !ok || got.ClientID != stored.ClientID || ctx.Value(key{}) != "v" {
+		t.Fatalf("on another context: %+v, %v, %v", got, ok, ctx.Value(key{}))
 	}
 }
 

@@ -44,6 +44,15 @@ func CheckerError(c Checker) error {
 // Request is the view of an HTTP request that token extraction needs. Each
 // adapter implements it over its framework's request, in a few lines, so
 // that every decision about the request is made here, the same for all.
+//
+// The strings a Request returns may be its framework's own memory, valid
+// only until the handler returns (fasthttp reuses a connection's buffers
+// for its next request), so that an accepted request costs no copy of its
+// headers: bearer reads them during the call it is given the Request for
+// (Check, VerifyRequest, Token) and copies whatever it keeps beyond it,
+// such as the token it caches. It reads a slice Header returned before
+// calling any method of the Request again, so an adapter may reuse one
+// slice for every call.
 type Request interface {
 	// Header returns every value of the named header, in order.
 	Header(name string) []string
@@ -73,7 +82,8 @@ const tokenParam = "access_token"
 // is always read; Config.TokenHeader, Config.TokenCookie, the query and the
 // form body only when configured. A request that offers more than one
 // token, or repeats the Authorization header, is refused as
-// invalid_request rather than guessed at.
+// invalid_request rather than guessed at. The token is a copy of its own,
+// whatever memory r's strings are (see Request).
 func (v *Verifier) Token(r Request) (string, error) {
 	token, _, e := v.extract(r)
 	if e == nil {
@@ -82,7 +92,7 @@ func (v *Verifier) Token(r Request) (string, error) {
 	if e != nil {
 		return "", e
 	}
-	return token, nil
+	return strings.Clone(token), nil
 }
 
 // checkTokenChars refuses a token with characters outside RFC 6750's

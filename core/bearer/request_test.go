@@ -1,11 +1,17 @@
 package bearer_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
+	"unsafe"
 
 	"github.com/bouncer-go/bouncer/core/bearer"
+	"github.com/bouncer-go/bouncer/core/bearertest"
 )
 
 func TestToken(t *testing.T) {
@@ -87,5 +93,107 @@ func TestTokenQueryAndForm(t *testing.T) {
 				t.Fatalf("err = %v; want %v", err, tc.sentinel)
 			}
 		})
+	}
+}
+
+// aliased is a request whose header values are views of one buffer, as
+// fasthttp's are of the connection's, and a function that overwrites the
+// buffer, as the connection's next request does once the handler returned.
+func aliased(path string, header ...[2]string) (fakeRequest, func()) {
+	size := 0
+	for _, h := range header {
+		size += len(h[1])
+	}
+	buf := make([]byte, 0, size)
+	r := fakeRequest{path: path, header: http.Header{}}
+	for _, h := range header {
+		start := len(buf)
+		buf = append(buf, h[1]...) // within cap: the views stay on buf
+		r.header.Add(h[0], unsafe.String(&buf[start], len(h[1])))
+	}
+	return r, func() {
+		for i := range buf {
+			buf[i] = 'A'
+		}
+	}
+}
+
+// Adapters may hand bearer strings that alias their framework's buffers
+// (see Request): whatever bearer keeps beyond the call, the token cache,
+// the header cache, the replay store, is its own copy, and so is the token
+// Token returns.
+func TestRequestStringsMayAliasBuffers(t *testing.T) {
+	iss := newIssuer(t, bearertest.WithKeysFor(bearertest.CommonAlgorithms...))
+	var last atomic.Value // the last decision
+	v := newVerifier(t, iss, func(c *bearer.Config) {
+		c.DPoP = &bearer.DPoP{PublicURL: publicURL}
+		c.Observer = bearer.ObserverFunc(func(e bearer.Event) { last.Store(e) })
+	})
+	var tokens []string
+	for _, alg := range bearertest.CommonAlgorithms {
+		for i := range 3 { // the header cache takes a header on its second sighting
+			tokens = append(tokens, iss.MustMint(t, map[string]any{"sub": fmt.Sprint(alg, i), "scope": "country.read"}, bearertest.WithAlg(alg)))
+		}
+	}
+	var fromToken []string
+	for _, tok := range tokens {
+		r, scribble := aliased("/", [2]string{"Authorization", "Bearer " + tok})
+		if _, err := v.Check(bg, r); err != nil {
+			t.Fatal(err)
+		}
+		got, err := v.Token(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fromToken = append(fromToken, got)
+		scribble()
+	}
+	for i, tok := range tokens {
+		c, err := v.Check(bg, withAuth("Bearer "+tok))
+		if err != nil {
+			t.Fatalf("token %d, after its request's buffer was reused: %v", i, err)
+		}
+		if want := fmt.Sprint(bearertest.CommonAlgorithms[i/3], i%3); c.Subject != want {
+			t.Fatalf("token %d read as %q, want %q", i, c.Subject, want)
+		}
+		if e := last.Load().(bearer.Event); !e.Cached {
+			t.Fatalf("token %d was not found in the cache after its request's buffer was reused", i)
+		}
+		if fromToken[i] != tok {
+			t.Fatalf("Token's answer changed with the request's buffer: %.20q", fromToken[i])
+		}
+	}
+	headers := bearer.CachedHeaders(v)
+	if len(headers) != len(bearertest.CommonAlgorithms) {
+		t.Errorf("the header cache holds %d headers, want one per key", len(headers))
+	}
+	for _, h := range headers {
+		if !slices.ContainsFunc(tokens, func(tok string) bool { return strings.HasPrefix(tok, h+".") }) {
+			t.Errorf("the header cache holds %.20q, no token's header", h)
+		}
+	}
+
+	key, err := bearertest.NewKey("ES256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound := iss.MustMint(t, map[string]any{"scope": "country.read", "cnf": map[string]any{"jkt": key.Thumbprint()}})
+	proof := func() string {
+		p, err := key.DPoPProof(http.MethodGet, publicURL+"/country", bound, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	first := proof()
+	r, scribble := aliased("/country", [2]string{"Authorization", "DPoP " + bound}, [2]string{"DPoP", first})
+	if _, err := v.Check(bg, r); err != nil {
+		t.Fatal(err)
+	}
+	scribble()
+	_, err = v.Check(bg, dpopRequest("/country", bound, first))
+	wantRefusal(t, err, bearer.ErrDPoPProof, 401)
+	if _, err := v.Check(bg, dpopRequest("/country", bound, proof())); err != nil {
+		t.Fatalf("a fresh proof after the first one's buffer was reused: %v", err)
 	}
 }
