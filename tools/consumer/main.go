@@ -290,10 +290,22 @@ func goEnv(w *workspace.Workspace, proxy, modcache, bin string) ([]string, error
 			return nil, err
 		}
 	}
+	// The go command indexes the packages of the module cache once per
+	// directory, trusting that a module's directory never changes (the
+	// index lives in the build cache, keyed by the path alone). A
+	// candidate does change between runs at one version: with the index,
+	// a build read the imports a file had in an earlier run. Without it,
+	// the files are read each time.
+	godebug := "goindex=0"
+	if v := os.Getenv("GODEBUG"); v != "" {
+		godebug = v + "," + godebug
+	}
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
+		case "GODEBUG":
+			continue
 		case "GOFLAGS", "GOWORK", "GOPROXY", "GONOPROXY", "GOPRIVATE", "GONOSUMDB", "GOMODCACHE", "GOBIN", "GOTOOLCHAIN", "GOINSECURE":
 			continue
 		}
@@ -307,6 +319,7 @@ func goEnv(w *workspace.Workspace, proxy, modcache, bin string) ([]string, error
 		"GONOSUMDB="+w.RepoPath,
 		"GOMODCACHE="+modcache,
 		"GOBIN="+bin,
+		"GODEBUG="+godebug,
 	), nil
 }
 
