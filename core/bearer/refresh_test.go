@@ -190,16 +190,17 @@ func TestIssuerReturnIsLoggedOnce(t *testing.T) {
 			logs, logger := logTo(slog.LevelInfo)
 			var mu sync.Mutex
 			var recovered []bearer.Event
-			r := newFaultRig(t)
-			r.v = newVerifier(t, r.iss, func(c *bearer.Config) {
-				c.Now, c.Logger = r.clk.Now, logger
+			// One verifier, observed by the rig's events and by this test.
+			r := newFaultRig(t, func(c *bearer.Config) {
+				c.Logger = logger
+				rig := c.Observer
 				c.Observer = bearer.ObserverFunc(func(e bearer.Event) {
 					if e.Kind == bearer.EventFetchRecovered {
 						mu.Lock()
 						recovered = append(recovered, e)
 						mu.Unlock()
 					}
-					r.ev.Observe(e)
+					rig.Observe(e)
 				})
 			})
 			tok := r.iss.MustMint(t, map[string]any{"exp": r.clk.Now().Add(time.Hour).Unix()})
@@ -224,7 +225,13 @@ func TestIssuerReturnIsLoggedOnce(t *testing.T) {
 			if changed {
 				want = "bearer: issuer reachable again after 3 failures, keys changed"
 			}
+			// The recovery line follows the events a fetch hands the
+			// Observer: wait for it rather than race it.
 			lines := logs.lines("bearer: issuer reachable again")
+			for deadline := time.Now().Add(5 * time.Second); len(lines) == 0 && time.Now().Before(deadline); {
+				time.Sleep(10 * time.Millisecond)
+				lines = logs.lines("bearer: issuer reachable again")
+			}
 			if len(lines) != 1 || lines[0]["msg"] != want || lines[0]["level"] != "INFO" || lines[0]["failures"] != float64(3) {
 				t.Fatalf("recovery lines: %v; want one %q", lines, want)
 			}
@@ -237,7 +244,7 @@ func TestIssuerReturnIsLoggedOnce(t *testing.T) {
 				t.Fatalf("recovery events: %+v", recovered)
 			}
 			if n := len(failureLines(logs)); n != 2 {
-				t.Fatalf("%d lines about failed fetches; want the first failure and its stale keys", n)
+				t.Fatalf("%d lines about failed fetches; want the first failure and its stale keys; the log: %v", n, logs.lines(""))
 			}
 		})
 	}
