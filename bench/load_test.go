@@ -360,17 +360,21 @@ func total(ws []window) window {
 	return t
 }
 
-func median(v []float64) float64 {
+func median(v []float64) float64 { return quantile(v, 0.5) }
+
+// quantile is the q-quantile of v, the nearest rank.
+func quantile(v []float64, q float64) float64 {
 	s := slices.Clone(v)
 	slices.Sort(s)
-	return s[len(s)/2]
+	return s[min(int(q*float64(len(s))), len(s)-1)]
 }
 
 // verdict is a row's ratio of protected to open requests per second and
 // the difference in server CPU time per request, medians over the rounds
-// where the server was saturated in both windows; or why there is none.
-func (r row) verdict() (ratio, delta float64, why string) {
-	var ratios, deltas []float64
+// where the server was saturated in both windows, with the differences of
+// those rounds; or why there is none.
+func (r row) verdict() (ratio, delta float64, deltas []float64, why string) {
+	var ratios []float64
 	for i := range r.open {
 		o, p := r.open[i], r.protected[i]
 		if o.share() >= minShare && p.share() >= minShare {
@@ -383,9 +387,9 @@ func (r row) verdict() (ratio, delta float64, why string) {
 		for i := range r.open {
 			lowest = min(lowest, r.open[i].share(), r.protected[i].share())
 		}
-		return 0, 0, fmt.Sprintf("no ratio: server saturated in %d of %d rounds (CPU share as low as %.2f < %.2f)", len(ratios), len(r.open), lowest, minShare)
+		return 0, 0, nil, fmt.Sprintf("no ratio: server saturated in %d of %d rounds (CPU share as low as %.2f < %.2f)", len(ratios), len(r.open), lowest, minShare)
 	}
-	return median(ratios), median(deltas), ""
+	return median(ratios), median(deltas), deltas, ""
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d.Microseconds())/1000) }
@@ -398,24 +402,26 @@ func printTable(w *os.File, loadAtStart string, serverCPU, genCPU int) {
 	}
 	fmt.Fprintf(w, "\nLoad: server pinned to cpu %d with GOMAXPROCS=1, load generator on cpu %d; HTTP/1.1: %d connections, %d request(s) in flight each; gRPC: %d HTTP/2 connections, %d calls in flight each; %d rounds of %v per route, interleaved. Load average (1, 5, 15 min): %s at start, %s at end.\n\n",
 		serverCPU, genCPU, *loadConns, *loadDepth, *loadGRPCConns, *loadGRPCDepth, *loadRounds, *loadTime, loadAtStart, loadAverage())
-	fmt.Fprintln(w, "| front door | open req/s | protected req/s | protected/open | server CPU share open / protected | server CPU µs/req open → protected (Δ) | allocs/req open → protected | p50 / p99 ms open | p50 / p99 ms protected | generator CPU µs/req, busy |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| front door | open req/s | protected req/s | protected/open | server CPU share open / protected | server CPU µs/req open → protected (Δ) | Δ, middle half of rounds | allocs/req open → protected | p50 / p99 ms open | p50 / p99 ms protected | generator CPU µs/req, busy |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	var notes []string
 	for _, r := range table {
 		o, p := total(r.open), total(r.protected)
-		ratio, delta, why := r.verdict()
-		ratioCell, deltaCell := fmt.Sprintf("%.3f", ratio), fmt.Sprintf("%+.2f", delta)
+		ratio, delta, deltas, why := r.verdict()
+		ratioCell, deltaCell, spreadCell := fmt.Sprintf("%.3f", ratio), fmt.Sprintf("%+.2f", delta), "—"
 		if why != "" {
 			ratioCell, deltaCell = "—", "—"
 			notes = append(notes, r.name+": "+why)
+		} else {
+			spreadCell = fmt.Sprintf("%+.2f … %+.2f", quantile(deltas, 0.25), quantile(deltas, 0.75))
 		}
-		fmt.Fprintf(w, "| %s | %.0f | %.0f | %s | %.2f / %.2f | %.2f → %.2f (%s) | %.1f → %.1f | %s / %s | %s / %s | %.1f |\n",
-			r.name, o.rate(), p.rate(), ratioCell, o.share(), p.share(), o.cpuPerRequest(), p.cpuPerRequest(), deltaCell,
+		fmt.Fprintf(w, "| %s | %.0f | %.0f | %s | %.2f / %.2f | %.2f → %.2f (%s) | %s | %.1f → %.1f | %s / %s | %s / %s | %.1f |\n",
+			r.name, o.rate(), p.rate(), ratioCell, o.share(), p.share(), o.cpuPerRequest(), p.cpuPerRequest(), deltaCell, spreadCell,
 			o.allocsPerRequest(), p.allocsPerRequest(),
 			ms(o.latency.quantile(0.5)), ms(o.latency.quantile(0.99)), ms(p.latency.quantile(0.5)), ms(p.latency.quantile(0.99)),
 			total([]window{o, p}).genBusyPerRequest())
 	}
-	fmt.Fprintln(w, "\nprotected/open and Δ are medians over the rounds where the server's CPU share was at least", minShare, "in both windows; the other columns cover every round.")
+	fmt.Fprintln(w, "\nprotected/open and Δ are medians over the rounds where the server's CPU share was at least", minShare, "in both windows, and the middle half of those rounds' Δ lies in the range given; the other columns cover every round.")
 	for _, n := range notes {
 		fmt.Fprintln(w, n)
 	}

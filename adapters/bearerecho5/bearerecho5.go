@@ -103,7 +103,7 @@ func (m *Middleware) Require(policies ...bearer.Policy) echo.MiddlewareFunc {
 			for k, v := range bearer.AcceptHeaderOf(m.checker) {
 				c.Response().Header()[k] = v
 			}
-			c.SetRequest(r.WithContext(bearer.NewContext(r.Context(), claims)))
+			c.SetRequest(bearer.RequestWithClaims(r, claims))
 			return next(c)
 		}
 	}

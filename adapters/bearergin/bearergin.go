@@ -105,7 +105,7 @@ func (m *Middleware) check(c *gin.Context, policies []bearer.Policy) {
 	for k, v := range bearer.AcceptHeaderOf(m.checker) {
 		c.Writer.Header()[k] = v
 	}
-	c.Request = c.Request.WithContext(bearer.NewContext(c.Request.Context(), claims))
+	c.Request = bearer.RequestWithClaims(c.Request, claims)
 }
 
 // WriteError is the default ErrorHandler: the RFC 6750 status and

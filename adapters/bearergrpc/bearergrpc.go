@@ -170,7 +170,9 @@ func (i *Interceptor) check(ctx context.Context, method string) (context.Context
 			policies = i.defaults
 		}
 	}
-	claims, err := i.checker.Check(ctx, request{ctx: ctx, method: method}, policies...)
+	q := newRequest(ctx, method)
+	claims, err := i.checker.Check(ctx, q, policies...)
+	q.release()
 	switch {
 	case err == nil:
 		if h := bearer.AcceptHeaderOf(i.checker); h != nil {

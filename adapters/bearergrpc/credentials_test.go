@@ -111,7 +111,7 @@ func TestTokenSourceOverMutualTLS(t *testing.T) {
 	if want := `{"client_id":"country-client","scopes":["country.read"],"same":true}`; err != nil || string(body) != want {
 		t.Fatalf("call: %s, %v", body, err)
 	}
-	if got := rec.seen.ClientCertificate(); got == nil || !got.Equal(clientCert.Leaf) {
+	if got := rec.cert; got == nil || !got.Equal(clientCert.Leaf) {
 		t.Fatalf("client certificate %v", got)
 	}
 }

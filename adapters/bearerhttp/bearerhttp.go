@@ -84,7 +84,7 @@ func (m *Middleware) Require(policies ...bearer.Policy) func(http.Handler) http.
 				for k, v := range bearer.AcceptHeaderOf(m.checker) {
 					w.Header()[k] = v
 				}
-				next.ServeHTTP(w, r.WithContext(bearer.NewContext(r.Context(), c)))
+				next.ServeHTTP(w, bearer.RequestWithClaims(r, c))
 			case m.optional && errors.Is(err, bearer.ErrMissingToken):
 				next.ServeHTTP(w, r)
 			default:

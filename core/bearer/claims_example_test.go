@@ -125,3 +125,42 @@ func ExampleClaimMapping() {
 	// [read:countries] [ops]
 	// true
 }
+
+// A middleware of one's own, for a router bouncer has no adapter for,
+// checks the request and hands the claims on with RequestWithClaims: the
+// handler reads them with FromContext, like those behind bouncer's
+// adapters.
+func ExampleRequestWithClaims() {
+	iss, _ := bearertest.NewIssuer(bearertest.WithAudience("country-api"))
+	defer iss.Close()
+	v, _ := bearer.New(bearer.Config{Issuer: iss.URL(), Audiences: []string{"country-api"}, Logger: slog.New(slog.DiscardHandler)})
+	token, _ := iss.Mint(map[string]any{"client_id": "billing-service", "scope": "country.read"})
+
+	protect := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			claims, err := v.Check(r.Context(), bearer.HTTPRequest(r), bearer.RequireScope("country.read"))
+			if err != nil {
+				resp := v.Response(err) // the RFC 6750 answer
+				for k, vals := range resp.Header {
+					w.Header()[k] = vals
+				}
+				w.WriteHeader(resp.Status)
+				_, _ = w.Write(resp.Body)
+				return
+			}
+			next.ServeHTTP(w, bearer.RequestWithClaims(r, claims))
+		})
+	}
+	countries := protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		claims, _ := bearer.FromContext(r.Context())
+		fmt.Fprintln(w, "hello", claims.ClientID)
+	}))
+
+	r := httptest.NewRequest(http.MethodGet, "/country/code/AUS", nil)
+	r.Header.Set("Authorization", "Bearer "+token)
+	w := httptest.NewRecorder()
+	countries.ServeHTTP(w, r)
+	fmt.Print(w.Code, " ", w.Body)
+	// Output:
+	// 200 hello billing-service
+}

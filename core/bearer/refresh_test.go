@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -62,19 +63,23 @@ func TestWithdrawnKeyRefusedUnderCachedTraffic(t *testing.T) {
 // the token after the purge: the token would then be accepted from the
 // cache with its key gone.
 func TestInFlightVerdictIsNotCachedAcrossKeyRemoval(t *testing.T) {
-	r := newFaultRig(t)
-	r.warm(t)
-	old, _ := r.iss.CurrentKey("RS256")
-	tok := r.iss.MustMint(t, map[string]any{"exp": r.clk.Now().Add(time.Hour).Unix()})
-	probe := r.iss.MustMint(t, nil, bearertest.WithHeader("kid", "not-published"))
-	var once sync.Once
+	var (
+		r     *faultRig
+		armed atomic.Bool
+		once  sync.Once
+		old   *bearertest.Key
+		probe string
+	)
 	// The validator runs after the key was looked up and the signature
-	// checked, before the verdict is cached: there, the issuer drops the
-	// key and a refetch (for an unknown kid) installs the new set and
-	// purges the cache, before the verification goes on.
-	r.v = newVerifier(t, r.iss, func(c *bearer.Config) {
-		c.Now, c.Observer = r.clk.Now, r.ev
+	// checked, before the verdict is cached: there, once armed, the
+	// issuer drops the key and a refetch (for an unknown kid) installs the
+	// new set and purges the cache, before the verification goes on. One
+	// verifier, so that every event waited for is its own.
+	r = newFaultRig(t, func(c *bearer.Config) {
 		c.Validators = []bearer.Validator{bearer.ValidatorFunc(func(ctx context.Context, _ *bearer.Claims) error {
+			if !armed.Load() {
+				return nil
+			}
 			once.Do(func() {
 				r.iss.RotateKeys()
 				r.iss.UnpublishKey(old.ID())
@@ -85,6 +90,11 @@ func TestInFlightVerdictIsNotCachedAcrossKeyRemoval(t *testing.T) {
 			return nil
 		})}
 	})
+	r.warm(t)
+	old, _ = r.iss.CurrentKey("RS256")
+	tok := r.iss.MustMint(t, map[string]any{"exp": r.clk.Now().Add(time.Hour).Unix()})
+	probe = r.iss.MustMint(t, nil, bearertest.WithHeader("kid", "not-published"))
+	armed.Store(true)
 	if err := verifyErr(r.v, tok); err != nil {
 		t.Fatalf("the verification in flight: %v", err)
 	}

@@ -21,7 +21,8 @@ import (
 // there and hands them out with Claims.Clone.
 type Checker interface {
 	// Check authenticates the request and applies the policies, returning
-	// the claims to store with NewContext, or the refusal (a *Error).
+	// the claims to store with NewContext, or the refusal (a *Error). It
+	// uses r only until it returns: adapters may reuse r afterwards.
 	Check(ctx context.Context, r Request, policies ...Policy) (*Claims, error)
 	// Response renders a refusal as the HTTP answer.
 	Response(err error) Response

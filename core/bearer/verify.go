@@ -222,6 +222,6 @@ func (v *Verifier) claimsOf(p *payload, raw []byte) (*Claims, *Error) {
 	}
 	c.typed = new(sync.Map)
 	c.by, c.self = v, c
-	c.background = context.WithValue(context.Background(), claimsKey{}, c)
+	c.background = &claimsContext{context.Background(), c}
 	return c, nil
 }

@@ -52,8 +52,18 @@ function parseNonNegativeInt(name, fallback) {
 // alg. The kid carries a random suffix so that keys of two server instances
 // never share a kid.
 
+// The pair is generated in PKCS#8 form and imported anew rather than used as
+// generated: Node.js 20 can deadlock (one start in ten, at no CPU) when the
+// garbage collector frees a synchronous key-generation job while its key is
+// being exported as a JWK.
 function signingKey(alg, type, options) {
-  const { privateKey, publicKey } = crypto.generateKeyPairSync(type, options);
+  const { privateKey: pkcs8 } = crypto.generateKeyPairSync(type, {
+    ...options,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  const privateKey = crypto.createPrivateKey(pkcs8);
+  const publicKey = crypto.createPublicKey(privateKey);
   const jwk = privateKey.export({ format: 'jwk' });
   const kid = `${alg.toLowerCase()}-${crypto.randomBytes(4).toString('hex')}`;
   return {

@@ -136,6 +136,55 @@ func do(req *http.Request, token string) (*http.Response, string, error) {
 	return resp, string(body), err
 }
 
+// answer is what a program must answer to one call.
+type answer struct {
+	status    int
+	body      string            // a part of the body
+	challenge string            // how WWW-Authenticate starts ("" for none)
+	header    map[string]string // headers and their exact values
+}
+
+// check says how resp and its body differ from a.
+func (a answer) check(resp *http.Response, body string) error {
+	ok := resp.StatusCode == a.status && strings.Contains(body, a.body) &&
+		strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), a.challenge)
+	for k, v := range a.header {
+		ok = ok && resp.Header.Get(k) == v
+	}
+	if ok {
+		return nil
+	}
+	got := make(map[string]string, len(a.header))
+	for k := range a.header {
+		got[k] = resp.Header.Get(k)
+	}
+	return fmt.Errorf("answered %d, WWW-Authenticate %q, headers %q, body %q; want %d, a challenge starting %q, headers %q, a body with %q",
+		resp.StatusCode, resp.Header.Get("WWW-Authenticate"), got, body, a.status, a.challenge, a.header, a.body)
+}
+
+// acceptAndRefuse sends the request newRequest makes to the program s
+// twice: with token, which it must accept as accepted says, and without a
+// token, which it must refuse as refused says.
+func acceptAndRefuse(s *server, newRequest func() (*http.Request, error), token string, accepted, refused answer) error {
+	for _, call := range []struct {
+		token string
+		want  answer
+	}{{token, accepted}, {"", refused}} {
+		req, err := newRequest()
+		if err != nil {
+			return err
+		}
+		resp, body, err := do(req, call.token)
+		if err != nil {
+			return s.fail(err)
+		}
+		if err := call.want.check(resp, body); err != nil {
+			return s.fail(fmt.Errorf("%s %s (token: %t) %w", req.Method, req.URL, call.token != "", err))
+		}
+	}
+	return nil
+}
+
 // callHTTP runs the country API at bin with env and asks it for AUS with
 // token (200) and without a token (401 and a Bearer challenge).
 func (c *consumer) callHTTP(ctx context.Context, bin, token string, env ...string) error {
@@ -152,29 +201,9 @@ func (c *consumer) callHTTP(ctx context.Context, bin, token string, env ...strin
 		return err
 	}
 	url := "http://" + addr + "/country/code/AUS"
-	for _, call := range []struct {
-		token     string
-		status    int
-		body      string
-		challenge string
-	}{
-		{token: token, status: http.StatusOK, body: "AUS"},
-		{status: http.StatusUnauthorized, challenge: `Bearer realm="`},
-	} {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if err != nil {
-			return err
-		}
-		resp, body, err := do(req, call.token)
-		if err != nil {
-			return s.fail(err)
-		}
-		if resp.StatusCode != call.status || !strings.Contains(body, call.body) || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), call.challenge) {
-			return s.fail(fmt.Errorf("GET %s (token: %t) answered %d, WWW-Authenticate %q, body %q; want %d, a challenge starting %q, a body with %q",
-				url, call.token != "", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), body, call.status, call.challenge, call.body))
-		}
-	}
-	return nil
+	return acceptAndRefuse(s, func() (*http.Request, error) { return http.NewRequestWithContext(ctx, http.MethodGet, url, nil) }, token,
+		answer{status: http.StatusOK, body: "AUS"},
+		answer{status: http.StatusUnauthorized, challenge: `Bearer realm="`})
 }
 
 // callMCP runs the MCP server at bin and opens a session (initialize)
@@ -364,30 +393,15 @@ func (c *consumer) callConnect(ctx context.Context, bin string) error {
 		return err
 	}
 	url := "http://" + addr + "/country.v1.CountryService/GetCountry"
-	for _, call := range []struct {
-		token     string
-		status    int
-		body      string
-		challenge string
-	}{
-		{token: token, status: http.StatusOK, body: `"Australia"`},
-		{status: http.StatusUnauthorized, body: `"unauthenticated"`, challenge: `Bearer realm="`},
-	} {
+	return acceptAndRefuse(s, func() (*http.Request, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(`{"code":"AUS"}`))
-		if err != nil {
-			return err
+		if err == nil {
+			req.Header.Set("Content-Type", "application/json")
 		}
-		req.Header.Set("Content-Type", "application/json")
-		resp, body, err := do(req, call.token)
-		if err != nil {
-			return s.fail(err)
-		}
-		if resp.StatusCode != call.status || !strings.Contains(body, call.body) || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), call.challenge) {
-			return s.fail(fmt.Errorf("POST %s (token: %t) answered %d, WWW-Authenticate %q, body %q; want %d, a challenge starting %q, a body with %s",
-				url, call.token != "", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), body, call.status, call.challenge, call.body))
-		}
-	}
-	return nil
+		return req, err
+	}, token,
+		answer{status: http.StatusOK, body: `"Australia"`},
+		answer{status: http.StatusUnauthorized, body: `"unauthenticated"`, challenge: `Bearer realm="`})
 }
 
 // callSPIFFE runs the SPIFFE API at bin against a Workload API that
@@ -451,32 +465,17 @@ routes:
 		return err
 	}
 	url := "http://" + addr + "/auth"
-	for _, call := range []struct {
-		token     string
-		status    int
-		clientID  string
-		challenge string
-	}{
-		{token: token, status: http.StatusOK, clientID: clientID},
-		{status: http.StatusUnauthorized, challenge: `Bearer realm="`},
-	} {
+	return acceptAndRefuse(s, func() (*http.Request, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if err != nil {
-			return err
+		if err == nil {
+			req.Header.Set("X-Forwarded-Method", http.MethodGet)
+			req.Header.Set("X-Forwarded-Proto", "https")
+			req.Header.Set("X-Forwarded-Host", "country.example.com")
+			req.Header.Set("X-Forwarded-Uri", "/country/code/AUS")
+			req.Header.Set("X-Auth-Client-Id", "root") // a client naming itself
 		}
-		req.Header.Set("X-Forwarded-Method", http.MethodGet)
-		req.Header.Set("X-Forwarded-Proto", "https")
-		req.Header.Set("X-Forwarded-Host", "country.example.com")
-		req.Header.Set("X-Forwarded-Uri", "/country/code/AUS")
-		req.Header.Set("X-Auth-Client-Id", "root") // a client naming itself
-		resp, body, err := do(req, call.token)
-		if err != nil {
-			return s.fail(err)
-		}
-		if resp.StatusCode != call.status || resp.Header.Get("X-Auth-Client-Id") != call.clientID || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), call.challenge) {
-			return s.fail(fmt.Errorf("forward-auth check of GET /country/code/AUS (token: %t) answered %d, X-Auth-Client-Id %q, WWW-Authenticate %q, body %q; want %d, X-Auth-Client-Id %q and a challenge starting %q",
-				call.token != "", resp.StatusCode, resp.Header.Get("X-Auth-Client-Id"), resp.Header.Get("WWW-Authenticate"), body, call.status, call.clientID, call.challenge))
-		}
-	}
-	return nil
+		return req, err
+	}, token,
+		answer{status: http.StatusOK, header: map[string]string{"X-Auth-Client-Id": clientID}},
+		answer{status: http.StatusUnauthorized, challenge: `Bearer realm="`, header: map[string]string{"X-Auth-Client-Id": ""}})
 }
