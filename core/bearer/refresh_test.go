@@ -219,7 +219,11 @@ func TestIssuerReturnIsLoggedOnce(t *testing.T) {
 			r.clk.Advance(6 * time.Minute)
 			for range 3 { // three failed refreshes, a cooldown apart
 				_ = verifyErr(r.v, tok)
+				// The fetch's events reach the Observer each just after its
+				// log line, the stale keys after the failure: wait for the
+				// last, or the test may read the log before it is written.
 				r.ev.wait(t, bearer.EventFetchFailed)
+				r.ev.wait(t, bearer.EventStaleKeys)
 				r.clk.Advance(11 * time.Second)
 			}
 			if changed {
