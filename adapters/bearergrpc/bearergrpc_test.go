@@ -237,18 +237,17 @@ func TestRequest(t *testing.T) {
 	ctx = peer.NewContext(ctx, &peer.Peer{AuthInfo: credentials.TLSInfo{State: tls.ConnectionState{PeerCertificates: []*x509.Certificate{cert}}}})
 	_, _ = bearergrpc.New(rec).Unary(ctx, nil, &grpc.UnaryServerInfo{FullMethod: "/s.S/M"}, nil)
 
-	r := rec
-	if got := r.auth; len(got) != 2 || got[0] != "Bearer one" {
+	if got := rec.auth; len(got) != 2 || got[0] != "Bearer one" {
 		t.Errorf("Header(Authorization) = %q", got)
 	}
-	if got := r.token; len(got) != 1 || got[0] != "t" {
+	if got := rec.token; len(got) != 1 || got[0] != "t" {
 		t.Errorf("Header(X-Token) = %q", got)
 	}
-	if r.method != "POST" || r.path != "/s.S/M" || r.query != nil || r.form != nil {
-		t.Errorf("Method %q, Path %q, Query %q, Form %q", r.method, r.path, r.query, r.form)
+	if rec.method != "POST" || rec.path != "/s.S/M" || rec.query != nil || rec.form != nil {
+		t.Errorf("Method %q, Path %q, Query %q, Form %q", rec.method, rec.path, rec.query, rec.form)
 	}
-	if r.cert != cert {
-		t.Errorf("ClientCertificate = %v", r.cert)
+	if rec.cert != cert {
+		t.Errorf("ClientCertificate = %v", rec.cert)
 	}
 
 	_, _ = bearergrpc.New(rec).Unary(context.Background(), nil, &grpc.UnaryServerInfo{FullMethod: "/s.S/M"}, nil)
@@ -328,8 +327,8 @@ func TestDPoPNonce(t *testing.T) {
 // the interceptor cannot do without: the copy of the authorization
 // metadata gRPC's metadata.ValueFromIncomingContext makes (gRPC has no
 // other way to read incoming metadata), and the context carrying the
-// claims to the handler. The request it hands bearer comes from a pool. Measured through Unary, a protected method
-// against a skipped one.
+// claims to the handler. The request it hands bearer comes from a pool.
+// Measured through Unary, a protected method against a skipped one.
 func TestAcceptedCacheHitAllocations(t *testing.T) {
 	if bearertest.RaceDetector() {
 		t.Skip("allocation counts vary under the race detector; make test runs this without it")
